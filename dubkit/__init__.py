@@ -1,0 +1,38 @@
+"""dubkit: speech-to-speech translation and dubbing that keeps each speaker's voice and timing.
+
+The public names are imported lazily, so ``import dubkit.types`` (or the CLI's start) does not
+pull in the whole pipeline.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0.dev0"
+
+_PUBLIC = {
+    "Dubber": "dubkit.api",
+    "DubResult": "dubkit.api",
+    "DiarizationResult": "dubkit.api",
+    "Preset": "dubkit.config",
+    "available_presets": "dubkit.config",
+    "load_preset": "dubkit.config",
+    "DubkitError": "dubkit.errors",
+    "Segment": "dubkit.types",
+    "Speaker": "dubkit.types",
+    "Turn": "dubkit.types",
+}
+
+__all__ = [*_PUBLIC, "__version__"]
+
+if TYPE_CHECKING:
+    from dubkit.api import DiarizationResult, DubResult, Dubber
+    from dubkit.config import Preset, available_presets, load_preset
+    from dubkit.errors import DubkitError
+    from dubkit.types import Segment, Speaker, Turn
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'dubkit' has no attribute {name!r}")

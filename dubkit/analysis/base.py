@@ -1,0 +1,57 @@
+"""Stage protocols for analysis: voice activity, speaker embeddings, diarization.
+
+Every stage takes 16 kHz mono ``Audio`` (``types.ANALYSIS_RATE``). Voice activity is stateful so
+that a live microphone can feed it chunk by chunk; feeding a signal whole or in chunks gives the
+same regions.
+"""
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from dubkit.types import Audio, SpeechRegion, Turn
+
+
+class VadStream(Protocol):
+    """Per-session voice-activity state. Regions come out as soon as they are closed."""
+
+    def feed(self, chunk: Audio) -> list[SpeechRegion]:
+        """Consume the next chunk (any length); return the speech regions that ended in it."""
+
+    def flush(self) -> list[SpeechRegion]:
+        """End of input: close and return any open region."""
+
+    def reset(self) -> None:
+        """Forget everything; the next ``feed`` starts at time 0."""
+
+
+class VoiceActivityDetector(Protocol):
+    name: str
+
+    def stream(self) -> VadStream:
+        """A fresh streaming state."""
+
+    def detect(self, audio: Audio) -> list[SpeechRegion]:
+        """All speech regions of a whole signal (the same as one ``feed`` and a ``flush``)."""
+
+
+class SpeakerEmbedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, audio: Audio) -> np.ndarray:
+        """A ``(dim,)`` L2-normalised embedding of one stretch of a single speaker's speech."""
+
+
+class Diarizer(Protocol):
+    name: str
+
+    def diarize(
+        self,
+        audio: Audio,
+        regions: Sequence[SpeechRegion],
+        num_speakers: int | None = None,
+    ) -> list[Turn]:
+        """Who spoke when, within ``regions``. Speakers are named ``SPEAKER_00``, ``SPEAKER_01``...
+        in order of first appearance. Turns are sorted by start and do not overlap."""

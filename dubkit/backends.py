@@ -1,0 +1,69 @@
+"""The backends of one preset: models resolved up front (cheap), backends built on first use.
+
+Building lazily means a job whose results all come from the cache loads no model at all.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from dubkit.config import Preset
+from dubkit.models import ResolvedModel, resolve_model
+from dubkit.registry import create_backend, model_names
+
+
+def model_fingerprint(model: ResolvedModel) -> str:
+    """Identity of a model's files (names and sizes), so a changed model invalidates the cache."""
+    listing = sorted(
+        (str(p.relative_to(model.path)), p.stat().st_size)
+        for p in Path(model.path).rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    )
+    return hashlib.sha256(json.dumps([model.name, listing]).encode()).hexdigest()[:16]
+
+
+class StageBackends:
+    """``backends.get("transcription")`` builds and keeps the transcriber the preset names."""
+
+    def __init__(self, preset: Preset) -> None:
+        self.preset = preset
+        self._built: dict[str, Any] = {}
+        self.models: dict[str, ResolvedModel] = {}
+        self._model_stage: dict[str, str] = {}
+        for stage, config in preset.stages.items():
+            for name in model_names(config):
+                self.models[name] = resolve_model(name)
+                self._model_stage[name] = stage
+        self._fingerprints = {n: model_fingerprint(m) for n, m in self.models.items()}
+
+    def get(self, stage: str) -> Any:
+        if stage not in self._built:
+            self._built[stage] = create_backend(stage, self.preset.stages[stage], self.models)
+        return self._built[stage]
+
+    def has(self, stage: str) -> bool:
+        return stage in self.preset.stages
+
+    @property
+    def loaded(self) -> list[str]:
+        """Stages whose backend was built in this process."""
+        return list(self._built)
+
+    def fingerprint(self, stage: str) -> str:
+        """What a stage's results depend on: backend, options and model files."""
+        config = self.preset.stages[stage]
+        models = [self._fingerprints[n] for n in model_names(config)]
+        return hashlib.sha256(
+            json.dumps([config.backend, config.options, models], sort_keys=True, default=str)
+            .encode()
+        ).hexdigest()[:16]
+
+    def model_records(self) -> list[dict[str, str]]:
+        """For project.json: each model, the stage using it, where it came from, its license."""
+        return [
+            {"name": n, "stage": self._model_stage[n], "source": m.source, "path": str(m.path),
+             "license": m.license}
+            for n, m in self.models.items()
+        ]

@@ -1,0 +1,1 @@
+"""The ``dubkit`` command: a thin layer of click commands over the Python API."""

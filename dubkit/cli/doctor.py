@@ -1,0 +1,60 @@
+"""``dubkit doctor``: ffmpeg, Python packages and each preset's models, with what is missing and
+how to get it."""
+from __future__ import annotations
+
+import importlib.util
+
+import click
+
+from dubkit.config import available_presets, load_preset
+from dubkit.errors import DubkitError
+from dubkit.models import model_status
+from dubkit.registry import get_spec, model_names
+
+
+def _ok(flag: bool) -> str:
+    return click.style("ok", fg="green") if flag else click.style("missing", fg="red")
+
+
+@click.command()
+def doctor() -> None:
+    """Check ffmpeg, Python packages and the models each preset needs."""
+    from dubkit.media.ffmpeg_bin import ffmpeg_path, ffprobe_path
+
+    problems = 0
+    try:
+        click.echo(f"ffmpeg       {_ok(True)}  {ffmpeg_path()}")
+    except DubkitError as exc:
+        problems += 1
+        click.echo(f"ffmpeg       {_ok(False)}  {exc}")
+    probe = ffprobe_path()
+    click.echo(f"ffprobe      {'ok' if probe else 'not found (ffmpeg is used to probe)'}"
+               f"{'  ' + probe if probe else ''}")
+    for preset_name in available_presets():
+        try:
+            preset = load_preset(preset_name)
+        except DubkitError as exc:
+            problems += 1
+            click.echo(f"\npreset {preset_name}: {exc}")
+            continue
+        click.echo(f"\npreset {preset_name}")
+        for stage, config in preset.stages.items():
+            spec = get_spec(stage, config.backend)
+            importable = all(importlib.util.find_spec(m) is not None for m in spec.requires)
+            line = f"  {stage:<14}{config.backend:<14}"
+            if not importable:
+                problems += 1
+                click.echo(f"{line}{_ok(False)}  pip install 'dubkit[{spec.extra}]'")
+                continue
+            names = model_names(config)
+            if not names:
+                click.echo(f"{line}{_ok(True)}")
+            for name in names:
+                status = model_status(name)
+                problems += not status.available
+                where = status.source if status.available else status.detail
+                click.echo(f"{line}{_ok(status.available)}  {name}: {where}")
+    if problems:
+        click.echo(f"\n{problems} problem(s) found", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo("\neverything needed is present")

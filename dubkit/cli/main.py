@@ -1,0 +1,73 @@
+"""The ``dubkit`` command group and its error handling.
+
+Errors a user can cause print one line on stderr and exit 2 (the request was wrong) or 1 (the work
+failed); a traceback only with ``--debug`` (or DUBKIT_DEBUG=1).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from dubkit import __version__
+from dubkit.errors import DubkitError
+
+
+class DubkitGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo("interrupted: run the same command again to resume", err=True)
+            ctx.exit(130)
+        except DubkitError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except Exception as exc:  # an internal error: still one line unless --debug
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            message = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(
+                f"error: internal error ({type(exc).__name__}: {message}); "
+                "run with --debug for the traceback and report it",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+@click.group(cls=DubkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, envvar="DUBKIT_DEBUG",
+              help="Show tracebacks instead of one-line errors.")
+@click.version_option(__version__, prog_name="dubkit")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Speech-to-speech translation and dubbing."""
+    ctx.obj = {"debug": debug}
+
+
+def _register() -> None:
+    from dubkit.cli import diarize, doctor, presets, translate
+
+    cli.add_command(translate.translate)
+    cli.add_command(diarize.diarize)
+    cli.add_command(presets.presets)
+    cli.add_command(doctor.doctor)
+
+
+_register()
+
+
+def main() -> None:
+    # Keep third-party libraries quiet on the user's terminal.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # dubkit draws its own progress
+    cli.main(prog_name="dubkit")
+    sys.exit(0)

@@ -1,0 +1,151 @@
+"""Presets: frozen configuration of which backend runs each stage, loaded from TOML files.
+
+A preset is found by name in the built-in folder (``presets/`` in a checkout, ``dubkit/_presets``
+in an installed wheel) or in ``$DUBKIT_PRESETS_DIR``, or given as a path to a ``.toml`` file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dubkit.errors import PresetError
+
+STAGES = ("vad", "diarization", "transcription", "translation", "synthesis")
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """Which backend runs a stage and the options passed to it."""
+
+    backend: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    max_tempo: float = 1.25  # never speed a line up beyond this
+
+
+@dataclass(frozen=True)
+class MixConfig:
+    duck_db: float = -15.0  # the original is lowered by this much while dubbed speech plays
+    ramp: float = 0.08  # seconds: ducking fades in and out over this long
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    max_segment: float = 20.0  # seconds: longer turns are split at their longest pause
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    stages: dict[str, StageConfig]
+    fit: FitConfig = FitConfig()
+    mix: MixConfig = MixConfig()
+    segmentation: SegmentationConfig = SegmentationConfig()
+    source: str = ""  # the file it was read from
+
+    def stage(self, name: str) -> StageConfig | None:
+        return self.stages.get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "stages": {k: asdict(v) for k, v in self.stages.items()},
+            "fit": asdict(self.fit),
+            "mix": asdict(self.mix),
+            "segmentation": asdict(self.segmentation),
+        }
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+def builtin_presets_dir() -> Path:
+    installed = Path(__file__).parent / "_presets"
+    return installed if installed.is_dir() else Path(__file__).parents[1] / "presets"
+
+
+def _preset_dirs() -> list[Path]:
+    dirs = [builtin_presets_dir()]
+    if os.environ.get("DUBKIT_PRESETS_DIR"):
+        dirs.insert(0, Path(os.environ["DUBKIT_PRESETS_DIR"]).expanduser())
+    return dirs
+
+
+def available_presets() -> dict[str, Path]:
+    """Preset name -> file, user presets shadowing built-in ones."""
+    found: dict[str, Path] = {}
+    for folder in reversed(_preset_dirs()):
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                found[path.stem] = path
+    return dict(sorted(found.items()))
+
+
+def load_preset(name_or_path: str | os.PathLike[str]) -> Preset:
+    """A preset by name, or from a ``.toml`` file path."""
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    if not (text.endswith(".toml") and path.is_file()):
+        presets = available_presets()
+        if text not in presets:
+            raise PresetError(
+                f"unknown preset {text!r}; available: {', '.join(presets) or 'none'} "
+                "(or give a path to a .toml file)"
+            )
+        path = presets[text]
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PresetError(f"preset file {path} cannot be read: {exc}") from None
+    return preset_from_dict(data, default_name=path.stem, source=str(path))
+
+
+_SECTIONS = {"fit": FitConfig, "mix": MixConfig, "segmentation": SegmentationConfig}
+
+
+def preset_from_dict(data: dict[str, Any], default_name: str, source: str = "") -> Preset:
+    """Validate a parsed preset; every error names the accepted keys."""
+    data = dict(data)
+    name = str(data.pop("name", default_name))
+    description = str(data.pop("description", ""))
+    stages: dict[str, StageConfig] = {}
+    sections: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in STAGES:
+            if not isinstance(value, dict) or "backend" not in value:
+                raise PresetError(f"preset {name!r}: [{key}] needs a 'backend' key")
+            options = dict(value)
+            stages[key] = StageConfig(str(options.pop("backend")), options)
+        elif key in _SECTIONS:
+            cls = _SECTIONS[key]
+            try:
+                sections[key] = cls(**value)
+            except TypeError:
+                accepted = ", ".join(cls.__dataclass_fields__)
+                raise PresetError(f"preset {name!r}: [{key}] accepts {accepted}") from None
+        else:
+            accepted = ", ".join(("name", "description", *STAGES, *_SECTIONS))
+            raise PresetError(f"preset {name!r}: unknown section {key!r}; accepted: {accepted}")
+    for required in ("vad", "diarization", "synthesis"):
+        if required not in stages:
+            raise PresetError(f"preset {name!r} has no [{required}] section")
+    if "transcription" not in stages:
+        raise PresetError(f"preset {name!r} has no [transcription] section")
+    fit = sections.get("fit", FitConfig())
+    if fit.max_tempo < 1.0:
+        raise PresetError(f"preset {name!r}: fit.max_tempo must be at least 1.0")
+    from dubkit.registry import check_stage_backends
+
+    preset = Preset(name, description, stages, source=source, **sections)
+    check_stage_backends(preset)
+    return preset

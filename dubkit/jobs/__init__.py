@@ -1,0 +1,1 @@
+"""Job folders: project.json, the content-addressed stage cache, atomic writes."""

@@ -1,0 +1,130 @@
+"""project.json: the versioned record of a dubbing job (schema in project.schema.json)."""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from dubkit.errors import ProjectError
+from dubkit.jobs.atomic import write_text
+from dubkit.types import Segment, Speaker
+
+SCHEMA_VERSION = 1
+PROJECT_FILE = "project.json"
+
+
+@lru_cache(maxsize=1)
+def project_schema() -> dict[str, Any]:
+    return json.loads((Path(__file__).with_name("project.schema.json")).read_text())
+
+
+def validate_project(data: dict[str, Any]) -> None:
+    """Raise ``ProjectError`` naming the first place ``data`` breaks the schema."""
+    import jsonschema
+
+    try:
+        jsonschema.validate(data, project_schema())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        raise ProjectError(f"project.json is not valid at {where}: {exc.message}") from None
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class Project:
+    """The job's state; every field maps to project.json (see the schema's descriptions)."""
+
+    input: dict[str, Any]
+    target_language: str
+    preset: dict[str, Any]
+    source_language: str | None = None
+    source_language_detected: bool = False
+    language_probability: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    models: list[dict[str, Any]] = field(default_factory=list)
+    speakers: list[Speaker] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    work: dict[str, Any] = field(default_factory=dict)
+    status: str = "running"
+    message: str = ""
+    created: str = field(default_factory=_now)
+
+    def to_dict(self) -> dict[str, Any]:
+        from dubkit import __version__
+
+        data = {
+            "schema_version": SCHEMA_VERSION,
+            "dubkit_version": __version__,
+            "created": self.created,
+            "updated": _now(),
+            "status": self.status,
+            "input": self.input,
+            "source_language": self.source_language,
+            "source_language_detected": self.source_language_detected,
+            "language_probability": self.language_probability,
+            "target_language": self.target_language,
+            "options": self.options,
+            "preset": self.preset,
+            "models": self.models,
+            "speakers": [s.to_dict() for s in self.speakers],
+            "segments": [s.to_dict() for s in self.segments],
+            "outputs": self.outputs,
+            "timings": self.timings,
+            "work": self.work,
+        }
+        if self.message:
+            data["message"] = self.message
+        return data
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> "Project":
+        validate_project(data)
+        return Project(
+            input=data["input"],
+            target_language=data["target_language"],
+            preset=data["preset"],
+            source_language=data.get("source_language"),
+            source_language_detected=data.get("source_language_detected", False),
+            language_probability=data.get("language_probability"),
+            options=data.get("options", {}),
+            models=data["models"],
+            speakers=[Speaker(**s) for s in data["speakers"]],
+            segments=[Segment.from_dict(s) for s in data["segments"]],
+            outputs=data.get("outputs", {}),
+            timings=data.get("timings", {}),
+            work=data.get("work", {}),
+            status=data["status"],
+            message=data.get("message", ""),
+            created=data.get("created", _now()),
+        )
+
+    def save(self, job_dir: Path) -> Path:
+        """Validate and write ``job_dir/project.json`` atomically."""
+        data = self.to_dict()
+        validate_project(data)
+        path = Path(job_dir) / PROJECT_FILE
+        write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return path
+
+
+def load_project(job_dir: Path) -> Project | None:
+    """The project in ``job_dir``, or None when there is none. A damaged file is an error: the
+    user may have edited it, and silently starting over would lose their edits."""
+    path = Path(job_dir) / PROJECT_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ProjectError(
+            f"{path} is not valid JSON (line {exc.lineno}): fix it, or run with --no-resume"
+        ) from None
+    return Project.from_dict(data)

@@ -1,0 +1,128 @@
+"""Find the ffmpeg (and, when there is one, ffprobe) binary and run it.
+
+Lookup order: ``$DUBKIT_FFMPEG``, ``ffmpeg`` on PATH, then the binary that imageio-ffmpeg ships
+(which has no ffprobe beside it, so probing falls back to parsing ``ffmpeg -i``). ffprobe:
+``$DUBKIT_FFPROBE`` (empty turns it off), the one beside ffmpeg, then the one on PATH.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from functools import lru_cache
+
+from dubkit.errors import InputError, MediaError
+
+# Lines that say only that something failed, not why: skipped when picking the line to report.
+_GENERIC = re.compile(
+    r"^(conversion failed!?|error opening (input|output) files?\b.*|"
+    r"error (opening|initializing) output stream.*|exiting normally.*|"
+    r"nothing was written into output file.*|task finished with error code.*|"
+    r"terminating thread with return code.*|.*misdetection possible!?|"
+    r"at least one output file must be specified|error while filtering.*|"
+    r"error closing file.*|error writing trailer.*)$",
+    re.IGNORECASE,
+)
+_CONTEXT = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+")  # "[flac @ 0x55...] "
+_LEVEL = re.compile(r"^\[(error|fatal|panic|warning|info|verbose|debug|trace)\]\s*")
+
+
+@lru_cache(maxsize=None)
+def ffmpeg_path() -> str:
+    """Path of the ffmpeg binary dubkit runs."""
+    env = os.environ.get("DUBKIT_FFMPEG")
+    if env:
+        found = shutil.which(env)
+        if found is None:
+            raise InputError(f"DUBKIT_FFMPEG={env} is not an executable file; fix or unset it")
+        return found
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise MediaError(
+            "no ffmpeg found: install ffmpeg, or `pip install imageio-ffmpeg`, or set DUBKIT_FFMPEG"
+        ) from None
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@lru_cache(maxsize=None)
+def ffprobe_path() -> str | None:
+    """Path of an ffprobe to use: ``$DUBKIT_FFPROBE``, the one beside ffmpeg, the one on PATH,
+    or None (imageio-ffmpeg ships none)."""
+    env = os.environ.get("DUBKIT_FFPROBE")
+    if env is not None:
+        return shutil.which(env) if env else None  # DUBKIT_FFPROBE="" turns ffprobe off
+    beside = os.path.join(os.path.dirname(ffmpeg_path()), "ffprobe")
+    return shutil.which(beside) or shutil.which("ffprobe")
+
+
+def clear_cache() -> None:
+    """Forget the binaries found so far (after changing DUBKIT_FFMPEG / DUBKIT_FFPROBE)."""
+    ffmpeg_path.cache_clear()
+    ffprobe_path.cache_clear()
+    encoders.cache_clear()
+
+
+def error_line(stderr: bytes | str) -> str:
+    """The most useful line of ffmpeg's stderr: the first specific message, with the generic
+    "Invalid data ..." reason that often follows it appended when it differs."""
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
+    found: list[str] = []
+    for raw in text.splitlines():
+        line = _LEVEL.sub("", _CONTEXT.sub("", raw.strip()))
+        line = re.sub(r"^error opening input( file)?:\s*", "", line, flags=re.IGNORECASE)
+        if line.lower().startswith("error opening input files:"):
+            line = line.split(":", 1)[1].strip()
+        line = re.sub(r"^file:.+?: (?=[A-Z])", "", line)  # "file:a.mp4: Invalid data ..."
+        if not line or _GENERIC.match(line) or line in found:
+            continue
+        found.append(line)
+    if not found:
+        return "ffmpeg failed without saying why"
+    return "; ".join(found[:2])[:400]
+
+
+def run_ffmpeg(args: Sequence[str], input: bytes | None = None) -> bytes:
+    """Run ffmpeg quietly with ``args`` and return its stdout.
+
+    Raises ``MediaError`` carrying ffmpeg's most useful stderr line when it exits non-zero.
+    """
+    cmd = [ffmpeg_path(), "-hide_banner", "-nostdin", "-v", "error", *args]
+    try:
+        proc = subprocess.run(
+            cmd,
+            input=input,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+    except OSError as e:
+        raise MediaError(
+            f"cannot run ffmpeg at {cmd[0]}: {e}; set DUBKIT_FFMPEG to a working one"
+        ) from e
+    if proc.returncode != 0:
+        raise MediaError(f"ffmpeg failed: {error_line(proc.stderr)}")
+    return proc.stdout
+
+
+@lru_cache(maxsize=None)
+def encoders() -> frozenset[str]:
+    """Names of the encoders this ffmpeg build has (``ffmpeg -encoders``)."""
+    out = run_ffmpeg(["-encoders"]).decode("utf-8", "replace")
+    names = set()
+    for line in out.splitlines():
+        # " A....D libopus   libopus Opus (codec opus)"
+        m = re.match(r"^\s*[VASD.][A-Z.]{5}\s+(\S+)\s", line)
+        if m and m.group(1) != "=":
+            names.add(m.group(1))
+    return frozenset(names)
+
+
+def has_encoder(name: str) -> bool:
+    """Whether this ffmpeg build can encode with ``name`` (e.g. "libopus")."""
+    return name in encoders()

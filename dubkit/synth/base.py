@@ -1,0 +1,39 @@
+"""Stage protocols for synthesis and timing fit."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from dubkit.types import Audio, Seconds
+
+
+@dataclass(frozen=True)
+class VoiceRequest:
+    """What the pipeline knows about the speaker a line is spoken for."""
+
+    speaker: str
+    language: str
+    gender: str | None = None  # "female" | "male" | None, estimated from pitch
+
+
+class Synthesizer(Protocol):
+    name: str
+    languages: frozenset[str]
+
+    def voice_for(self, request: VoiceRequest) -> str:
+        """The name of the voice this backend will use for ``request`` (recorded in project.json)."""
+
+    def synthesize(self, text: str, language: str, voice: str) -> Audio:
+        """Mono speech for ``text`` at the backend's own sample rate."""
+
+
+@dataclass(frozen=True)
+class FitResult:
+    audio: Audio
+    tempo: float  # 1.0 = unchanged, 1.2 = 20 % faster
+    overflow: Seconds  # how far the fitted audio still runs past the slot
+
+
+class TimeFitter(Protocol):
+    def fit(self, audio: Audio, slot: Seconds) -> FitResult:
+        """Make ``audio`` fit ``slot`` seconds, within the fitter's tempo bounds."""

@@ -1,0 +1,329 @@
+"""Tiny, randomly initialised transformers models for the ``tiny-test`` preset.
+
+Each builder writes a complete model folder (config, safetensors weights, tokenizer, feature
+extractor or processor, generation config) with ``save_pretrained``, so that the backends load it
+with exactly the code that loads real checkpoints (``from_pretrained(folder,
+local_files_only=True)``). Weights are random, so the models' output is gibberish or noise; the
+plumbing around them is real. Builds are deterministic: the same seed gives the same files.
+
+Each folder also holds ``dubkit.json``: what the model claims (its languages), read by the
+backends where the transformers files do not say it.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+# What every tiny model claims to handle. Whisper's language tokens must sit right after
+# <|startoftranscript|> in Whisper's own order (its tokenizer computes their ids from it), so this
+# is the first 18 languages of that order, which holds all the languages dubkit is tested on.
+TINY_LANGUAGES: tuple[str, ...] = (
+    "en", "zh", "de", "es", "ru", "ko", "fr", "ja", "pt",
+    "tr", "pl", "ca", "nl", "ar", "sv", "it", "id", "hi",
+)  # fmt: skip
+
+DUBKIT_JSON = "dubkit.json"
+SEED = 0
+
+# A 10 s Whisper window (real Whisper: 30 s) keeps the encoder small and lets tests exercise the
+# long-input chunking on short clips.
+TINY_WHISPER_CHUNK_SECONDS = 10
+TINY_WHISPER_MAX_NEW_TOKENS = 32
+TINY_T5_MAX_NEW_TOKENS = 32
+
+# Common pairs merged in the tiny byte-level BPE (GPT-2 byte alphabet, "Ġ" is a space).
+_MERGES: tuple[tuple[str, str], ...] = (
+    ("Ġ", "t"), ("h", "e"), ("i", "n"), ("Ġ", "a"), ("e", "r"), ("o", "n"), ("Ġt", "he"),
+    ("r", "e"), ("Ġ", "s"), ("e", "n"), ("a", "t"), ("o", "r"), ("e", "s"), ("Ġ", "d"),
+    ("Ġ", "c"), ("a", "n"), ("Ġ", "p"), ("a", "r"), ("Ġ", "e"), ("Ġ", "l"), ("l", "e"),
+    ("d", "e"), ("Ġ", "m"), ("o", "u"),
+)  # fmt: skip
+
+# VITS characters: a blank/pad, a space, punctuation kept inside words, and the Latin letters used
+# by the tiny languages written in Latin script. Anything else is mapped or dropped by the backend.
+_VITS_CHARS: tuple[str, ...] = (
+    ("<pad>", " ", "'", "-")
+    + tuple("abcdefghijklmnopqrstuvwxyz")
+    + tuple("áàâäãåçéèêëíìîïñóòôöõúùûüýÿßæœø")
+    + tuple("ğışţșțłńśźżąęěčřšžůőű")
+)
+
+
+def build_tiny_whisper(folder: Path, *, chunk_seconds: int = TINY_WHISPER_CHUNK_SECONDS) -> Path:
+    """A multilingual WhisperForConditionalGeneration of about 24k parameters, with a real
+    byte-level BPE WhisperTokenizer, a WhisperFeatureExtractor (80 mel bins, ``chunk_seconds``
+    windows; 30 gives real Whisper's shape) and a generation config that carries the language and
+    task maps ``generate`` needs."""
+    from transformers import (
+        AddedToken,
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizer,
+    )
+
+    folder = _prepare(folder)
+    byte_chars = _bytes_to_unicode()
+    vocab = {byte_chars[b]: i for i, b in enumerate(sorted(byte_chars))}
+    for a, b in _MERGES:
+        vocab.setdefault(a + b, len(vocab))
+    specials = (
+        ["<|endoftext|>", "<|startoftranscript|>"]
+        + [f"<|{code}|>" for code in TINY_LANGUAGES]
+        + ["<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startofprev|>"]
+        + ["<|nospeech|>", "<|notimestamps|>"]
+    )
+    for token in specials:
+        vocab[token] = len(vocab)
+    eot, sot = vocab["<|endoftext|>"], vocab["<|startoftranscript|>"]
+
+    max_target_positions = 64
+    tokenizer = WhisperTokenizer(
+        vocab=dict(vocab), merges=list(_MERGES), model_max_length=max_target_positions
+    )
+    tokenizer.add_special_tokens(
+        {
+            "additional_special_tokens": [
+                AddedToken(t, special=True, normalized=False, lstrip=False, rstrip=False)
+                for t in specials[1:]
+            ]
+        }
+    )
+    feature_extractor = WhisperFeatureExtractor(
+        feature_size=80,
+        sampling_rate=16_000,
+        hop_length=160,
+        n_fft=400,
+        chunk_length=chunk_seconds,
+    )
+    # conv2 has stride 2: the encoder sees half the mel frames.
+    max_source_positions = feature_extractor.nb_max_frames // 2
+    config = WhisperConfig(
+        vocab_size=len(vocab),
+        num_mel_bins=feature_extractor.feature_size,
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_source_positions=max_source_positions,
+        max_target_positions=max_target_positions,
+        pad_token_id=eot,
+        bos_token_id=eot,
+        eos_token_id=eot,
+        decoder_start_token_id=sot,
+    )
+    with _quiet(), _seeded(SEED):
+        model = WhisperForConditionalGeneration(config).eval()
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=sot,
+        bos_token_id=eot,
+        eos_token_id=eot,
+        pad_token_id=eot,
+        max_length=TINY_WHISPER_MAX_NEW_TOKENS,
+        is_multilingual=True,
+        lang_to_id={f"<|{code}|>": vocab[f"<|{code}|>"] for code in TINY_LANGUAGES},
+        task_to_id={"transcribe": vocab["<|transcribe|>"], "translate": vocab["<|translate|>"]},
+        no_timestamps_token_id=vocab["<|notimestamps|>"],
+        prev_sot_token_id=vocab["<|startofprev|>"],
+        begin_suppress_tokens=[vocab["Ġ"], eot],
+        alignment_heads=[[0, 0], [0, 1]],
+        return_timestamps=False,
+        forced_decoder_ids=None,
+    )
+    with _quiet():
+        model.save_pretrained(folder)
+        WhisperProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer).save_pretrained(
+            folder
+        )
+        # Real checkpoints carry preprocessor_config.json; older transformers read only that.
+        feature_extractor.save_pretrained(folder)
+    _write_card(folder, "tiny-whisper", "asr", model)
+    return folder
+
+
+def build_tiny_t5(folder: Path) -> Path:
+    """A T5ForConditionalGeneration of about 12k parameters over ByT5's byte vocabulary (384),
+    prompted like the original T5: ``translate English to German: ...``."""
+    from transformers import ByT5Tokenizer, GenerationConfig, T5Config, T5ForConditionalGeneration
+
+    folder = _prepare(folder)
+    tokenizer = ByT5Tokenizer()
+    config = T5Config(
+        vocab_size=384,
+        d_model=16,
+        d_kv=8,
+        d_ff=32,
+        num_layers=1,
+        num_decoder_layers=1,
+        num_heads=2,
+        relative_attention_num_buckets=8,
+        relative_attention_max_distance=32,
+        feed_forward_proj="gated-gelu",
+        tie_word_embeddings=False,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    )
+    with _quiet(), _seeded(SEED):
+        model = T5ForConditionalGeneration(config).eval()
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=tokenizer.pad_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        max_new_tokens=TINY_T5_MAX_NEW_TOKENS,  # random weights rarely say </s>
+    )
+    with _quiet():
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+    _write_card(
+        folder,
+        "tiny-t5",
+        "mt",
+        model,
+        style="prompt",
+        prompt="translate {source_name} to {target_name}: {text}",
+    )
+    return folder
+
+
+def build_tiny_vits(folder: Path) -> Path:
+    """A two-speaker VitsModel of about 10k parameters at 16 kHz with a character VitsTokenizer
+    (Latin letters, as MMS-TTS vocabularies are). ``dubkit.json`` names each speaker's gender."""
+    from transformers import VitsConfig, VitsModel, VitsTokenizer
+
+    folder = _prepare(folder)
+    vocab = {char: i for i, char in enumerate(_VITS_CHARS)}
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=1) + "\n")
+    tokenizer = VitsTokenizer(
+        str(folder / "vocab.json"),
+        pad_token="<pad>",
+        unk_token="<pad>",
+        add_blank=True,
+        normalize=True,
+        phonemize=False,
+        is_uroman=False,
+    )
+    config = VitsConfig(
+        vocab_size=len(vocab),
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        ffn_dim=16,
+        flow_size=8,
+        spectrogram_bins=17,
+        upsample_initial_channel=16,
+        upsample_rates=[8, 8, 4],  # 256 samples a frame, as MMS-TTS at 16 kHz
+        upsample_kernel_sizes=[16, 16, 8],
+        resblock_kernel_sizes=[3],
+        resblock_dilation_sizes=[[1, 3]],
+        depth_separable_num_layers=1,
+        duration_predictor_filter_channels=8,
+        duration_predictor_num_flows=1,
+        duration_predictor_flow_bins=4,
+        prior_encoder_num_flows=1,
+        prior_encoder_num_wavenet_layers=1,
+        posterior_encoder_num_wavenet_layers=1,
+        wavenet_kernel_size=3,
+        num_speakers=2,
+        speaker_embedding_size=8,
+        sampling_rate=16_000,
+        pad_token_id=0,
+    )
+    with _quiet(), _seeded(SEED):
+        model = VitsModel(config).eval()
+        # Random weights drive tanh into ±1 square waves; quieter noise is kinder to the
+        # loudness and fitting stages downstream.
+        model.decoder.conv_post.weight.data.mul_(0.05)
+    with _quiet():
+        model.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+    _write_card(folder, "tiny-vits", "tts", model, speakers=["female", "male"])
+    return folder
+
+
+def parameter_count(folder: Path) -> int:
+    """Number of parameters stored in a model folder's safetensors files."""
+    from safetensors import safe_open
+
+    total = 0
+    for file in sorted(Path(folder).glob("*.safetensors")):
+        with safe_open(str(file), framework="pt") as f:
+            for key in f.keys():
+                total += _product(f.get_slice(key).get_shape())
+    return total
+
+
+def _prepare(folder: Path) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _write_card(folder: Path, name: str, kind: str, model: Any, **extra: Any) -> None:
+    card = {
+        "name": name,
+        "kind": kind,
+        "languages": list(TINY_LANGUAGES),
+        "random_weights": True,
+        "seed": SEED,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "built_by": f"{__name__}",
+        **extra,
+    }
+    (folder / DUBKIT_JSON).write_text(json.dumps(card, indent=2) + "\n")
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible map from the 256 byte values to printable characters."""
+    printable = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
+    chars = printable[:]
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            chars.append(256 + extra)
+            extra += 1
+    return {b: chr(c) for b, c in zip(printable, chars, strict=True)}
+
+
+def _product(shape: list[int]) -> int:
+    out = 1
+    for n in shape:
+        out *= n
+    return out
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Seed torch for the block without changing the caller's random state."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """No progress bars while building (the caller's setting is restored)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()

@@ -1,0 +1,63 @@
+"""Stage protocols for translation: transcription, text translation, direct speech translation.
+
+All work one segment (or a batch of segments) at a time, so the same objects serve a whole file
+and a live stream.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+from dubkit.types import Audio, Transcript
+
+
+class Transcriber(Protocol):
+    name: str
+    languages: frozenset[str]  # ISO 639-1 codes it can hear
+
+    def detect_language(self, audio: Audio) -> tuple[str, float]:
+        """Most likely spoken language of 16 kHz mono speech and its probability."""
+
+    def transcribe(self, audio: Audio, language: str, task: str = "transcribe") -> Transcript:
+        """Text of 16 kHz mono speech in ``language``. ``task="translate"`` gives English text
+        where the model can translate (Whisper); other backends raise ``InputError``."""
+
+
+@dataclass(frozen=True)
+class TranslationRequest:
+    """One line to translate, with its neighbours as context (never translated themselves)."""
+
+    text: str
+    previous: str = ""
+    next: str = ""
+    max_chars: int | None = None  # a length budget, when the line must fit a slot
+
+
+class TextTranslator(Protocol):
+    name: str
+    languages: frozenset[str]
+
+    def translate(
+        self, requests: Sequence[TranslationRequest], source: str, target: str
+    ) -> list[str]:
+        """One translation per request, in order."""
+
+
+@dataclass(frozen=True)
+class SpeechTranslation:
+    source_text: str
+    target_text: str
+    speech: Audio | None  # None when the backend gives text only
+
+
+class SpeechTranslator(Protocol):
+    """Direct speech-to-speech translation (SeamlessM4T v2 and the like)."""
+
+    name: str
+    source_languages: frozenset[str]
+    target_languages: frozenset[str]
+
+    def translate(
+        self, audio: Sequence[Audio], source: str | None, target: str
+    ) -> list[SpeechTranslation]:
+        """Translate a batch of 16 kHz mono segments into ``target``."""

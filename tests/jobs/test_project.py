@@ -1,0 +1,49 @@
+import json
+
+import pytest
+
+from dubkit.errors import ProjectError
+from dubkit.jobs.project import Project, load_project, validate_project
+from dubkit.types import Placement, Segment, Speaker
+
+
+def _project():
+    return Project(
+        input={"path": "/x.wav", "sha256": "0" * 64, "size": 10, "duration": 1.0,
+               "format": "wav", "streams": [{"index": 0, "kind": "audio", "codec": "pcm_s16le"}]},
+        target_language="ja",
+        preset={"name": "tiny-test", "fingerprint": "f", "config": {}},
+        source_language="en",
+        speakers=[Speaker("SPEAKER_00", 1.0, "v", "male")],
+        segments=[Segment("seg-0001", 0.0, 1.0, "SPEAKER_00", "hi", "やあ", "segments/a.wav",
+                          Placement(0.0, 1.1, 1.25, 0.1), ("overflow",))],
+    )
+
+
+def test_round_trip(tmp_path):
+    _project().save(tmp_path)
+    loaded = load_project(tmp_path)
+    assert loaded.segments == _project().segments
+    assert loaded.speakers == _project().speakers
+    data = json.loads((tmp_path / "project.json").read_text())
+    assert data["schema_version"] == 1
+    validate_project(data)
+
+
+def test_missing_project_is_none(tmp_path):
+    assert load_project(tmp_path) is None
+
+
+def test_invalid_edit_is_a_clear_error(tmp_path):
+    _project().save(tmp_path)
+    data = json.loads((tmp_path / "project.json").read_text())
+    data["segments"][0]["start"] = "soon"
+    (tmp_path / "project.json").write_text(json.dumps(data))
+    with pytest.raises(ProjectError, match="segments/0/start"):
+        load_project(tmp_path)
+
+
+def test_broken_json_is_a_clear_error(tmp_path):
+    (tmp_path / "project.json").write_text("{")
+    with pytest.raises(ProjectError, match="not valid JSON"):
+        load_project(tmp_path)

@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import pytest
+
+from dubkit.config import available_presets, load_preset, preset_from_dict
+from dubkit.errors import PresetError
+
+
+def test_builtin_tiny_test_preset_loads():
+    preset = load_preset("tiny-test")
+    assert preset.name == "tiny-test"
+    assert preset.stage("vad").backend == "energy"
+    assert preset.stage("transcription").options["model"] == "tiny-whisper"
+    assert preset.fit.max_tempo == 1.25
+    assert "tiny-test" in available_presets()
+
+
+def test_unknown_preset_names_the_available_ones():
+    with pytest.raises(PresetError, match="available: .*tiny-test"):
+        load_preset("no-such-preset")
+
+
+def test_preset_from_a_file_path(tmp_path: Path):
+    source = load_preset("tiny-test").source
+    copy = tmp_path / "mine.toml"
+    copy.write_text(Path(source).read_text().replace('name = "tiny-test"', 'name = "mine"'))
+    assert load_preset(str(copy)).name == "mine"
+
+
+def test_user_presets_dir_shadows_builtin(tmp_path: Path, monkeypatch):
+    (tmp_path / "tiny-test.toml").write_text(
+        Path(load_preset("tiny-test").source).read_text().replace("-15.0", "-20.0"))
+    monkeypatch.setenv("DUBKIT_PRESETS_DIR", str(tmp_path))
+    assert load_preset("tiny-test").mix.duck_db == -20.0
+
+
+BASE = {
+    "vad": {"backend": "energy"},
+    "diarization": {"backend": "clustering", "embedder": "mfcc"},
+    "transcription": {"backend": "hf-whisper", "model": "tiny-whisper"},
+    "synthesis": {"backend": "hf-vits", "model": "tiny-vits"},
+}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"colour": {}}, "unknown section 'colour'; accepted: name, description, vad"),
+        ({"vad": {"backend": "nope"}}, "unknown vad backend 'nope'; choices: energy"),
+        ({"vad": {}}, r"\[vad\] needs a 'backend' key"),
+        ({"fit": {"max_tempo": 0.5}}, "max_tempo must be at least 1.0"),
+        ({"fit": {"speed": 2}}, r"\[fit\] accepts max_tempo"),
+        ({"diarization": {"backend": "clustering", "embedder": "x"}}, "unknown embedder backend"),
+    ],
+)
+def test_invalid_presets_say_what_is_accepted(change, message):
+    with pytest.raises(PresetError, match=message):
+        preset_from_dict({**BASE, **change}, default_name="p")
+
+
+def test_missing_stage_is_an_error():
+    data = dict(BASE)
+    del data["synthesis"]
+    with pytest.raises(PresetError, match=r"no \[synthesis\] section"):
+        preset_from_dict(data, default_name="p")
+
+
+def test_fingerprint_changes_with_options():
+    a = preset_from_dict(BASE, default_name="p")
+    b = preset_from_dict({**BASE, "mix": {"duck_db": -3.0}}, default_name="p")
+    assert a.fingerprint() != b.fingerprint()
+    assert a.fingerprint() == preset_from_dict(BASE, default_name="p").fingerprint()
