@@ -25,11 +25,11 @@ _PUBLIC = {
 
 __all__ = [*_PUBLIC, "__version__"]
 
-if TYPE_CHECKING:
-    from dubkit.api import DiarizationResult, DubResult, Dubber
-    from dubkit.config import Preset, available_presets, load_preset
-    from dubkit.errors import DubkitError
-    from dubkit.types import Segment, Speaker, Turn
+if TYPE_CHECKING:  # the lazy names above, for type checkers and IDEs
+    from dubkit.api import DiarizationResult, Dubber, DubResult  # noqa: F401
+    from dubkit.config import Preset, available_presets, load_preset  # noqa: F401
+    from dubkit.errors import DubkitError  # noqa: F401
+    from dubkit.types import Segment, Speaker, Turn  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from dubkit.errors import PresetError
 
@@ -43,6 +44,11 @@ class SegmentationConfig:
 
 
 @dataclass(frozen=True)
+class PipelineConfig:
+    english_via_asr: bool = False  # into English, let a speech translator (Whisper) do it
+
+
+@dataclass(frozen=True)
 class Preset:
     name: str
     description: str
@@ -50,6 +56,7 @@ class Preset:
     fit: FitConfig = FitConfig()
     mix: MixConfig = MixConfig()
     segmentation: SegmentationConfig = SegmentationConfig()
+    pipeline: PipelineConfig = PipelineConfig()
     source: str = ""  # the file it was read from
 
     def stage(self, name: str) -> StageConfig | None:
@@ -63,6 +70,7 @@ class Preset:
             "fit": asdict(self.fit),
             "mix": asdict(self.mix),
             "segmentation": asdict(self.segmentation),
+            "pipeline": asdict(self.pipeline),
         }
 
     def fingerprint(self) -> str:
@@ -110,7 +118,8 @@ def load_preset(name_or_path: str | os.PathLike[str]) -> Preset:
     return preset_from_dict(data, default_name=path.stem, source=str(path))
 
 
-_SECTIONS = {"fit": FitConfig, "mix": MixConfig, "segmentation": SegmentationConfig}
+_SECTIONS = {"fit": FitConfig, "mix": MixConfig, "segmentation": SegmentationConfig,
+             "pipeline": PipelineConfig}
 
 
 def preset_from_dict(data: dict[str, Any], default_name: str, source: str = "") -> Preset:

@@ -1,12 +1,12 @@
 """Language codes: ISO 639-1 on the command line, ISO 639-2 in media metadata."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from dubkit.errors import UnsupportedLanguage
 
 
-@lru_cache(maxsize=None)
+@cache
 def _by_alpha_2() -> dict[str, object]:
     import pycountry
 

@@ -191,7 +191,8 @@ class DubbingPipeline:
         segments = self._transcribe(project, analysis, segments, source, input_sha, cache)
         project.segments = segments
         self._checkpoint(project, paths, cache)
-        segments = self._translate(project, segments, source, target, previous, cache)
+        segments = self._translate(project, analysis, segments, source, target, previous,
+                                   input_sha, cache)
         project.segments = segments
         self._checkpoint(project, paths, cache)
         segments = self._synthesize_and_fit(project, segments, target, paths, cache)
@@ -306,15 +307,25 @@ class DubbingPipeline:
                 bar.advance(seg.id)
         return out
 
-    def _translate(self, project: Project, segments: list[Segment], source: str, target: str,
-                   previous: Project | None, cache: StageCache) -> list[Segment]:
+    def _translate(self, project: Project, audio: Audio, segments: list[Segment], source: str,
+                   target: str, previous: Project | None, input_sha: str,
+                   cache: StageCache) -> list[Segment]:
         """Machine translation per segment, with its neighbours as context; a target text the
         user edited in project.json wins over the machine's, as long as the source line is the
-        same."""
+        same.
+
+        Into English, a transcriber that can translate speech (Whisper) does it directly from the
+        audio when the preset says so: one model pass instead of two, and no text in between
+        to lose meaning."""
         edited = {}
         if previous is not None and previous.target_language == target:
             edited = {s.id: s for s in previous.segments}
-        fingerprint = self.backends.fingerprint("translation") if source != target else "same"
+        transcriber = self.backends.get("transcription")
+        via_asr = (self.preset.pipeline.english_via_asr and target == "en" and source != "en"
+                   and getattr(transcriber, "can_translate", False))
+        route = "same" if source == target else "asr" if via_asr else "text"
+        stage = {"same": "translation", "asr": "transcription", "text": "translation"}[route]
+        fingerprint = self.backends.fingerprint(stage) if route != "same" else "same"
         out = []
         with self._timed(project, "translate"), \
                 StageProgress(self.progress, "translate", len(segments)) as bar:
@@ -324,24 +335,38 @@ class DubbingPipeline:
                     previous=segments[i - 1].source_text if i else "",
                     next=segments[i + 1].source_text if i + 1 < len(segments) else "",
                 )
-                key = content_key("translate", request.text, request.previous, request.next,
-                                  source, target, fingerprint)
-                machine = cache.get_json("translate", key)
-                if machine is None:
-                    if source == target or not seg.source_text.strip():
-                        machine = seg.source_text
-                    else:
-                        machine = self.backends.get("translation").translate(
-                            [request], source, target)[0]
-                    cache.put_json("translate", key, machine)
-                text, flags = machine, tuple(f for f in seg.flags if f != "edited")
+                key = content_key("translate", route, request.text, request.previous,
+                                  request.next, source, target, fingerprint,
+                                  [input_sha, seg.start, seg.end] if route == "asr" else None)
+                cached = cache.get_json("translate", key)
+                if cached is None:
+                    cached = self._machine_translation(route, request, audio, seg, source, target)
+                    cache.put_json("translate", key, cached)
+                machine, machine_flags = cached["text"], tuple(cached["flags"])
+                keep = tuple(f for f in seg.flags if f != "edited" and not f.startswith("translation-"))
+                text, flags = machine, keep + machine_flags
                 old = edited.get(seg.id)
                 if old is not None and old.source_text == seg.source_text \
                         and old.target_text != machine:
-                    text, flags = old.target_text, flags + ("edited",)
+                    text, flags = old.target_text, keep + ("edited",)
                 out.append(seg.replace(target_text=text, flags=flags))
                 bar.advance(seg.id)
         return out
+
+    def _machine_translation(self, route: str, request: TranslationRequest, audio: Audio,
+                             seg: Segment, source: str, target: str) -> dict:
+        """``{"text": ..., "flags": [...]}`` for one line by the chosen route."""
+        if route == "same" or not request.text.strip():
+            return {"text": request.text, "flags": []}
+        if route == "asr":
+            clip = audio.slice(seg.start, seg.end)
+            text = self.backends.get("transcription").transcribe(clip, source, "translate").text
+            return {"text": text, "flags": []}
+        translator = self.backends.get("translation")
+        if hasattr(translator, "translate_with_flags"):
+            text, flags = translator.translate_with_flags([request], source, target)[0]
+            return {"text": text, "flags": list(flags)}
+        return {"text": translator.translate([request], source, target)[0], "flags": []}
 
     # -- synthesis -----------------------------------------------------------------------
 

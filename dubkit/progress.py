@@ -1,7 +1,7 @@
 """Progress reporting: stages call a hook with ``ProgressEvent``s; the CLI draws them with rich."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from dubkit.types import ProgressEvent
 
@@ -18,7 +18,7 @@ class StageProgress:
     def __init__(self, hook: ProgressHook, stage: str, total: int | None) -> None:
         self.hook, self.stage, self.total, self.done = hook, stage, total, 0
 
-    def __enter__(self) -> "StageProgress":
+    def __enter__(self) -> StageProgress:
         self.hook(ProgressEvent(self.stage, 0, self.total))
         return self
 

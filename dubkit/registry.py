@@ -63,7 +63,7 @@ def get_spec(kind: str, name: str) -> BackendSpec:
         ) from None
 
 
-def check_stage_backends(preset: "Preset") -> None:
+def check_stage_backends(preset: Preset) -> None:
     """Every stage of ``preset`` names a known backend (nothing is imported)."""
     for stage, config in preset.stages.items():
         get_spec(stage, config.backend)
@@ -83,7 +83,7 @@ def load_class(spec: BackendSpec) -> type:
     return getattr(module, attr)
 
 
-def model_names(config: "StageConfig") -> list[str]:
+def model_names(config: StageConfig) -> list[str]:
     """Catalog names a stage config refers to (for resolution and ``dubkit doctor``)."""
     model = config.options.get("model")
     if isinstance(model, dict):  # language -> model name
@@ -92,7 +92,7 @@ def model_names(config: "StageConfig") -> list[str]:
 
 
 def create_backend(
-    kind: str, config: "StageConfig", models: dict[str, "ResolvedModel"]
+    kind: str, config: StageConfig, models: dict[str, ResolvedModel]
 ) -> Any:
     """Build the backend a stage config names. ``models`` maps catalog names to resolved
     folders (see ``model_names``)."""

@@ -38,20 +38,20 @@ class Audio:
     def duration(self) -> Seconds:
         return self.num_samples / self.rate
 
-    def mono(self) -> "Audio":
+    def mono(self) -> Audio:
         """Average of the channels, ``(samples,)``."""
         if self.samples.ndim == 1:
             return self
         return Audio(self.samples.mean(axis=0), self.rate)
 
-    def slice(self, start: Seconds, end: Seconds) -> "Audio":
+    def slice(self, start: Seconds, end: Seconds) -> Audio:
         """The part between ``start`` and ``end`` (clamped to the audio)."""
         a = max(0, int(round(start * self.rate)))
         b = min(self.num_samples, int(round(end * self.rate)))
         return Audio(self.samples[..., a:max(a, b)], self.rate)
 
     @staticmethod
-    def silence(duration: Seconds, rate: int) -> "Audio":
+    def silence(duration: Seconds, rate: int) -> Audio:
         return Audio(np.zeros(int(round(duration * rate)), dtype=np.float32), rate)
 
 
@@ -66,7 +66,7 @@ class SpeechRegion:
     def duration(self) -> Seconds:
         return self.end - self.start
 
-    def with_offset(self, offset: Seconds) -> "SpeechRegion":
+    def with_offset(self, offset: Seconds) -> SpeechRegion:
         return SpeechRegion(self.start + offset, self.end + offset)
 
 
@@ -82,7 +82,7 @@ class Turn:
     def duration(self) -> Seconds:
         return self.end - self.start
 
-    def with_offset(self, offset: Seconds) -> "Turn":
+    def with_offset(self, offset: Seconds) -> Turn:
         return Turn(self.start + offset, self.end + offset, self.speaker)
 
 
@@ -123,7 +123,7 @@ class Segment:
     def duration(self) -> Seconds:
         return self.end - self.start
 
-    def replace(self, **changes: Any) -> "Segment":
+    def replace(self, **changes: Any) -> Segment:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,7 +132,7 @@ class Segment:
         return d
 
     @staticmethod
-    def from_dict(d: dict[str, Any]) -> "Segment":
+    def from_dict(d: dict[str, Any]) -> Segment:
         d = dict(d)
         placement = d.pop("placement", None)
         flags = tuple(d.pop("flags", ()) or ())

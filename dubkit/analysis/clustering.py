@@ -22,14 +22,19 @@
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from dubkit import dsp
 from dubkit.analysis.base import SpeakerEmbedder
-from dubkit.analysis.mfcc_embedder import FRAME_HOP, FRAME_SPAN, MfccEmbedder, mfcc_frames
+from dubkit.analysis.mfcc_embedder import (
+    FRAME_HOP,
+    FRAME_SPAN,
+    MfccEmbedder,
+    mfcc_frames,
+)
 from dubkit.errors import InputError
 from dubkit.types import ANALYSIS_RATE, Audio, Seconds, SpeechRegion, Turn
 
@@ -38,6 +43,9 @@ _MIN_REGION: Seconds = 0.1  # shorter regions carry too little voice to place; t
 _MIN_RELATIVE = 4  # fewer windows than this: too few to estimate what the recording shares
 _MAX_CANDIDATES = 16  # clusters handed to the BIC merge at most
 _MIN_BIC_FRAMES = 100  # loud frames (1 s) a cluster needs before its covariance is trusted
+
+Span = tuple[Seconds, Seconds]  # start, end
+Labelled = tuple[Seconds, Seconds, int]  # start, end, cluster
 
 
 class ClusteringDiarizer:
@@ -104,7 +112,7 @@ class ClusteringDiarizer:
             turns += self._region_turns(start, end, windows, labels)
         return _name_speakers(_merge(turns, self.max_gap))
 
-    def _windows(self, start: Seconds, end: Seconds) -> list[tuple[Seconds, Seconds]]:
+    def _windows(self, start: Seconds, end: Seconds) -> list[Span]:
         """Windows covering one region; the last one is aligned to the region's end."""
         if end - start <= self.window:
             return [(start, end)]
@@ -113,9 +121,8 @@ class ClusteringDiarizer:
         return [(s, s + self.window) for s in starts]
 
     def _region_turns(
-        self, start: Seconds, end: Seconds, windows: list[tuple[Seconds, Seconds]],
-        labels: np.ndarray,
-    ) -> list[tuple[Seconds, Seconds, int]]:
+        self, start: Seconds, end: Seconds, windows: list[Span], labels: np.ndarray
+    ) -> list[Labelled]:
         n = max(1, int(round((end - start) / _STEP)))
         times = start + (np.arange(n) + 0.5) * (end - start) / n  # (frames,) frame centres
         votes = np.zeros((n, int(labels.max()) + 1))  # (frames, clusters)
@@ -222,7 +229,7 @@ class _Gaussian:
     def __init__(self, n: int, total: np.ndarray, outer: np.ndarray) -> None:
         self.n, self.total, self.outer = n, total, outer
 
-    def __add__(self, other: "_Gaussian") -> "_Gaussian":
+    def __add__(self, other: _Gaussian) -> _Gaussian:
         return _Gaussian(self.n + other.n, self.total + other.total, self.outer + other.outer)
 
     def logdet(self) -> float:
@@ -231,7 +238,7 @@ class _Gaussian:
         cov += 1e-6 * np.eye(cov.shape[0])  # keep a degenerate covariance finite
         return float(np.linalg.slogdet(cov)[1])
 
-    def delta_bic(self, other: "_Gaussian", penalty: float) -> float:
+    def delta_bic(self, other: _Gaussian, penalty: float) -> float:
         """> 0 when two Gaussians model the union better than one, after the complexity cost."""
         joint = self + other
         dim = self.total.shape[0]
@@ -250,7 +257,7 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _cluster_frames(
-    audio: Audio, windows: list[tuple[Seconds, Seconds]], labels: np.ndarray
+    audio: Audio, windows: list[Span], labels: np.ndarray
 ) -> list[np.ndarray]:
     """Each cluster's loud MFCC frames, ``(frames, 20)``; frames that windows of different
     clusters share belong to neither. The BIC reads MFCCs whatever the embedder is: frame
@@ -268,10 +275,10 @@ def _cluster_frames(
     return [mfcc[:, (owner == c) & loud].T for c in range(int(labels.max()) + 1)]
 
 
-def _clean_regions(regions: Sequence[SpeechRegion], duration: Seconds) -> list[tuple[Seconds, Seconds]]:
+def _clean_regions(regions: Sequence[SpeechRegion], duration: Seconds) -> list[Span]:
     """Regions clipped to the audio, sorted, overlaps joined, the too-short dropped."""
     spans = sorted((max(0.0, r.start), min(duration, r.end)) for r in regions)
-    joined: list[tuple[Seconds, Seconds]] = []
+    joined: list[Span] = []
     for s, e in spans:
         if joined and s <= joined[-1][1]:
             joined[-1] = (joined[-1][0], max(joined[-1][1], e))
@@ -314,9 +321,9 @@ def _absorb_short_runs(labels: np.ndarray, min_frames: int) -> np.ndarray:
         labels[edges[shortest]:edges[shortest + 1]] = labels[edges[neighbour]]
 
 
-def _merge(turns: list[tuple[Seconds, Seconds, int]], max_gap: Seconds) -> list[tuple[Seconds, Seconds, int]]:
+def _merge(turns: list[Labelled], max_gap: Seconds) -> list[Labelled]:
     """Consecutive turns of one speaker with at most ``max_gap`` between them become one."""
-    out: list[tuple[Seconds, Seconds, int]] = []
+    out: list[Labelled] = []
     for s, e, label in sorted(turns):
         if out and out[-1][2] == label and s - out[-1][1] <= max_gap:
             out[-1] = (out[-1][0], max(out[-1][1], e), label)
@@ -325,7 +332,7 @@ def _merge(turns: list[tuple[Seconds, Seconds, int]], max_gap: Seconds) -> list[
     return out
 
 
-def _name_speakers(turns: list[tuple[Seconds, Seconds, int]]) -> list[Turn]:
+def _name_speakers(turns: list[Labelled]) -> list[Turn]:
     names: dict[int, str] = {}
     for _, _, label in turns:
         names.setdefault(label, f"SPEAKER_{len(names):02d}")

@@ -73,7 +73,7 @@ class EnergyVad:
         self.floor_window = floor_window
         self.lookahead = lookahead
 
-    def stream(self) -> "EnergyVadStream":
+    def stream(self) -> EnergyVadStream:
         """A fresh streaming state."""
         return EnergyVadStream(self)
 
@@ -116,7 +116,9 @@ class EnergyVadStream:
         if self._rate is None:
             self._setup(chunk.rate)
         elif chunk.rate != self._rate:
-            raise InputError(f"VAD stream runs at {self._rate} Hz but a chunk came at {chunk.rate} Hz")
+            raise InputError(
+                f"VAD stream runs at {self._rate} Hz but a chunk came at {chunk.rate} Hz"
+            )
         samples = chunk.mono().samples  # (samples,)
         self._total += samples.shape[0]
         self._buf = np.concatenate([self._buf, samples])

@@ -6,8 +6,9 @@ Only SPEAKER lines are used:
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO
 
 from dubkit.errors import InputError
 from dubkit.types import Turn

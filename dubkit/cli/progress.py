@@ -31,7 +31,7 @@ class RichProgress:
         )
         self._tasks: dict[str, int] = {}
 
-    def __enter__(self) -> "RichProgress":
+    def __enter__(self) -> RichProgress:
         self._progress.start()
         return self
 

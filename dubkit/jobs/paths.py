@@ -14,7 +14,7 @@ class JobPaths:
     source_subtitles: Path  # <output stem>.<source>.srt (known once the source language is)
 
     @staticmethod
-    def for_output(output: Path, source_language: str | None = None) -> "JobPaths":
+    def for_output(output: Path, source_language: str | None = None) -> JobPaths:
         output = Path(output)
         stem = output.with_suffix("")
         return JobPaths(

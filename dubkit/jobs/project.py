@@ -85,7 +85,7 @@ class Project:
         return data
 
     @staticmethod
-    def from_dict(data: dict[str, Any]) -> "Project":
+    def from_dict(data: dict[str, Any]) -> Project:
         validate_project(data)
         return Project(
             input=data["input"],

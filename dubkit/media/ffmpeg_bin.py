@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 from dubkit.errors import InputError, MediaError
 
@@ -29,7 +29,7 @@ _CONTEXT = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+")  # "[flac @ 0x55...] "
 _LEVEL = re.compile(r"^\[(error|fatal|panic|warning|info|verbose|debug|trace)\]\s*")
 
 
-@lru_cache(maxsize=None)
+@cache
 def ffmpeg_path() -> str:
     """Path of the ffmpeg binary dubkit runs."""
     env = os.environ.get("DUBKIT_FFMPEG")
@@ -50,7 +50,7 @@ def ffmpeg_path() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-@lru_cache(maxsize=None)
+@cache
 def ffprobe_path() -> str | None:
     """Path of an ffprobe to use: ``$DUBKIT_FFPROBE``, the one beside ffmpeg, the one on PATH,
     or None (imageio-ffmpeg ships none)."""
@@ -110,7 +110,7 @@ def run_ffmpeg(args: Sequence[str], input: bytes | None = None) -> bytes:
     return proc.stdout
 
 
-@lru_cache(maxsize=None)
+@cache
 def encoders() -> frozenset[str]:
     """Names of the encoders this ffmpeg build has (``ffmpeg -encoders``)."""
     out = run_ffmpeg(["-encoders"]).decode("utf-8", "replace")

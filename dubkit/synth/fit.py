@@ -22,7 +22,9 @@ class TempoFitter:
         if max_tempo < 1.0:
             raise InputError(f"max_tempo must be >= 1.0 (1.0 = never speed up), got {max_tempo}")
         if not 0.0 < min_tempo <= 1.0:
-            raise InputError(f"min_tempo must be in (0, 1] (1.0 = never slow down), got {min_tempo}")
+            raise InputError(
+                f"min_tempo must be in (0, 1] (1.0 = never slow down), got {min_tempo}"
+            )
         self.max_tempo = max_tempo
         self.min_tempo = min_tempo
 
@@ -35,7 +37,8 @@ class TempoFitter:
         if speech.num_samples == 0 or abs(tempo - 1.0) < 1e-3:
             tempo = 1.0
         else:
-            from dubkit.media.tempo import change_tempo  # media owns the time-stretching
+            # media owns ffmpeg, which does the time-stretching; imported when first needed
+            from dubkit.media.tempo import change_tempo
 
             speech = change_tempo(speech, tempo)
         return FitResult(speech, tempo, max(0.0, speech.duration - slot))

@@ -56,7 +56,7 @@ class HFVitsSynthesizer:
             raise BackendUnavailable(
                 f"hf-vits needs {exc.name or 'transformers'}: pip install 'dubkit[hf]'"
             ) from None
-        from dubkit.torch_device import pick_device, pick_dtype, quiet_hf_loading
+        from dubkit.torch_device import pick_device, pick_dtype
 
         # Half precision is not safe in VITS' spline flows: float32 unless asked otherwise.
         self.device = pick_device(device)

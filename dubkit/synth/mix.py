@@ -1,7 +1,7 @@
 """Mix dubbed speech over the original soundtrack: duck the original under it, never clip."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.ndimage import minimum_filter1d, uniform_filter1d

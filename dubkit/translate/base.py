@@ -5,8 +5,9 @@ and a live stream.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from dubkit.types import Audio, Transcript
 
@@ -14,6 +15,7 @@ from dubkit.types import Audio, Transcript
 class Transcriber(Protocol):
     name: str
     languages: frozenset[str]  # ISO 639-1 codes it can hear
+    can_translate: bool  # True when ``task="translate"`` gives English (multilingual Whisper)
 
     def detect_language(self, audio: Audio) -> tuple[str, float]:
         """Most likely spoken language of 16 kHz mono speech and its probability."""

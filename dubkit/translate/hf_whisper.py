@@ -96,6 +96,7 @@ class HFWhisperTranscriber:
             self.languages = frozenset(self._lang_ids)
         else:
             self.languages = frozenset({"en"})
+        self.can_translate = self.multilingual  # speech translation into English
         prompt_len = 4 if self.multilingual else 2  # sot, language, task, notimestamps
         limit = self.model.config.max_target_positions - prompt_len
         self.max_new_tokens = None if max_new_tokens is None else min(max_new_tokens, limit)

@@ -86,8 +86,8 @@ def check_turns(turns: list[Turn]) -> None:
 
 def two_voices() -> tuple[Audio, list[Turn]]:
     """Voices A (110 Hz) and B (220 Hz, formants 20 % higher); one pause-free change at 10 s."""
-    a = lambda s, seed: synthetic_voice(s, 110.0, 1.0, seed)  # noqa: E731
-    b = lambda s, seed: synthetic_voice(s, 220.0, 1.2, seed)  # noqa: E731
+    a = lambda s, seed: synthetic_voice(s, 110.0, 1.0, seed)
+    b = lambda s, seed: synthetic_voice(s, 220.0, 1.2, seed)
     gap = np.zeros(RATE // 2, np.float32)
     parts = [gap, a(3, 1), gap, b(3, 2), gap, a(2.5, 3), b(2.5, 4), gap, b(2, 5), gap, a(3, 6), gap]
     truth = [Turn(0.5, 3.5, "A"), Turn(4.0, 7.0, "B"), Turn(7.5, 10.0, "A"),

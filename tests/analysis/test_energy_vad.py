@@ -71,7 +71,8 @@ def test_same_regions_at_any_level() -> None:
     quiet = EnergyVad().detect(Audio(x / np.abs(x).max() * 10 ** (-45 / 20), RATE))  # -45 dBFS
     assert len(loud) == len(quiet) == 2
     for a, b in zip(loud, quiet):
-        assert a.start == pytest.approx(b.start, abs=0.02) and a.end == pytest.approx(b.end, abs=0.02)
+        assert a.start == pytest.approx(b.start, abs=0.02)
+        assert a.end == pytest.approx(b.end, abs=0.02)
 
 
 def test_silence_gives_nothing() -> None:

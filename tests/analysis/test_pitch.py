@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dubkit.analysis.pitch import (GENDER_THRESHOLD_HZ, estimate_gender, f0_contour,
-                                   median_f0)
+from dubkit.analysis.pitch import (
+    GENDER_THRESHOLD_HZ,
+    estimate_gender,
+    f0_contour,
+    median_f0,
+)
 from dubkit.errors import InputError
 from dubkit.types import Audio
 

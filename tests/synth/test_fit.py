@@ -15,7 +15,7 @@ def tone(seconds: float, hz: float = 220.0, lead: float = 0.0, tail: float = 0.0
     """A tone of ``seconds`` with ``lead`` and ``tail`` seconds of silence around it."""
     t = np.arange(int(seconds * RATE)) / RATE
     body = (0.4 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
-    pad = lambda s: np.zeros(int(s * RATE), np.float32)  # noqa: E731
+    pad = lambda s: np.zeros(int(s * RATE), np.float32)
     return Audio(np.concatenate([pad(lead), body, pad(tail)]), RATE)
 
 

@@ -28,7 +28,8 @@ def click(seconds: float, rate: int, level: float = 0.2) -> Audio:
 def test_envelope_levels_and_ramps() -> None:
     gain = duck_envelope(RATE * 4, RATE, [(1.0, 2.0)], duck_db=-15.0, ramp=0.08)
     assert gain.shape == (RATE * 4,) and gain.dtype == np.float32
-    assert np.all(gain[: int(0.92 * RATE) - 1] == 1.0) and np.all(gain[int(2.08 * RATE) + 1:] == 1.0)
+    assert np.all(gain[: int(0.92 * RATE) - 1] == 1.0)
+    assert np.all(gain[int(2.08 * RATE) + 1:] == 1.0)
     assert np.allclose(gain[RATE:2 * RATE], DUCK)  # fully down from the first dubbed sample
     down = gain[int(0.92 * RATE):RATE]
     assert np.all(np.diff(down) <= 0) and np.all(np.diff(gain[2 * RATE:int(2.08 * RATE)]) >= 0)
@@ -99,7 +100,8 @@ def test_peaks_are_limited_smoothly_not_clipped() -> None:
     gain = out.samples[0][audible] / before[audible]  # what the limiter applied
     assert gain.max() <= 1.0 + 1e-5 and gain.min() < 0.8
     # It moves slowly (no sample-to-sample jumps as clipping would make) ...
-    assert np.max(np.abs(np.diff(gain))) < 0.01
+    slope = np.abs(np.diff(gain)) / np.diff(np.flatnonzero(audible))  # per sample
+    assert slope.max() < 1 / (0.01 * RATE)  # a full swing takes at least 10 ms
     # ... and leaves the original alone away from the loud part.
     assert np.allclose(out.samples[:, : int(0.5 * RATE)], original.samples[:, : int(0.5 * RATE)])
 

@@ -1,0 +1,393 @@
+"""Text translation by a local instruction-tuned LLM (a GGUF file) through llama.cpp (xllamacpp).
+
+Each sentence is its own chat request, decoded greedily, with at most ``extra_tokens`` plus
+``length_ratio`` tokens per source character. The answer is cleaned of what chat models add
+(labels, quotes, notes, a second line of commentary), then checked (``script_check``): an empty
+answer, the source echoed back, or the wrong script for the target is asked again with a stricter
+prompt, up to ``max_retries`` times; the best candidate is kept and its problems reported as flags.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from dubkit.errors import BackendUnavailable, DubkitError, InputError, ModelUnavailable
+from dubkit.errors import UnsupportedLanguage
+from dubkit.languages import is_language, language_name
+from dubkit.translate.base import TranslationRequest
+from dubkit.translate.script_check import LANGUAGE_SCRIPTS, translation_flags
+
+# What Qwen2.5 translates with some confidence; other models: pass ``languages``.
+DEFAULT_LANGUAGES = frozenset(
+    "en ja zh ko es fr de it pt ru nl pl tr ar vi th id hi".split()
+)
+FLAG_TOO_LONG = "translation-too-long"  # no candidate fitted the request's max_chars
+
+GenerateFn = Callable[[list[dict[str, str]], int], str]  # (chat messages, max tokens) -> reply
+
+_CONTEXT_CHARS = 300  # of each neighbour given as context; bounds the prompt
+_MAX_TOKENS = 512  # per sentence, whatever its length
+
+_SCRIPT_WORDS = {
+    "ja": "Japanese characters (kana and kanji)", "zh": "Chinese characters",
+    "ko": "Hangul", "ru": "Cyrillic letters", "uk": "Cyrillic letters", "el": "Greek letters",
+    "ar": "Arabic script", "hi": "Devanagari", "th": "Thai script", "he": "Hebrew letters",
+}  # fmt: skip
+
+
+class LlamaCppTranslator:
+    """A ``TextTranslator`` over a chat GGUF model (Qwen2.5-Instruct and the like).
+
+    ``model_path`` is a ``.gguf`` file or a folder holding one (``model.gguf`` when several);
+    ``n_threads`` 0 uses every core this process may run on; ``context`` gives the neighbouring
+    lines to the model, marked as not to be translated. ``generate`` replaces the engine (tests,
+    other runtimes): it takes the chat messages and a token bound and returns the reply.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        n_ctx: int = 2048,
+        n_threads: int = 0,
+        max_retries: int = 2,
+        languages: Sequence[str] | str | None = None,
+        name: str | None = None,
+        context: bool = True,
+        length_ratio: float = 1.0,
+        extra_tokens: int = 16,
+        generate: GenerateFn | None = None,
+    ) -> None:
+        if n_ctx < 256 or n_threads < 0 or max_retries < 0 or length_ratio <= 0 or extra_tokens < 0:
+            raise InputError(
+                "n_ctx must be at least 256, n_threads and max_retries at least 0, length_ratio "
+                f"above 0 (got n_ctx={n_ctx}, n_threads={n_threads}, max_retries={max_retries}, "
+                f"length_ratio={length_ratio})"
+            )
+        if generate is None and importlib.util.find_spec("xllamacpp") is None:
+            raise BackendUnavailable("the llm translator needs xllamacpp: pip install 'dubkit[llm]'")
+        self.path = find_gguf(model_path) if generate is None else Path(model_path)
+        self.name = name or f"llamacpp:{self.path.parent.name if self.path.suffix else self.path.name}"
+        self.languages = _parse_languages(languages)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or len(os.sched_getaffinity(0))
+        self.max_retries = max_retries
+        self.context = context
+        self.length_ratio = length_ratio
+        self.extra_tokens = extra_tokens
+        self._generate = generate
+        self._server = None
+        self._lock = threading.Lock()
+
+    def translate(
+        self, requests: Sequence[TranslationRequest], source: str, target: str
+    ) -> list[str]:
+        """One translation per request, in order."""
+        return [text for text, _ in self.translate_with_flags(requests, source, target)]
+
+    def translate_with_flags(
+        self, requests: Sequence[TranslationRequest], source: str, target: str
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """``(translation, flags)`` per request; flags name what failed the output checks
+        (``script_check.FLAG_*``, ``FLAG_TOO_LONG``), empty when the translation passed."""
+        source, target = self._check(source), self._check(target)
+        results = []
+        for request in requests:
+            sentences = split_sentences(request.text)
+            budgets = _share_budget(sentences, request.max_chars)
+            texts, flags = [], []
+            for sentence, budget in zip(sentences, budgets, strict=True):
+                text, sentence_flags = self._sentence(sentence, request, budget, source, target)
+                texts.append(text)
+                flags.extend(sentence_flags)
+            joined = join_sentences(texts, target)
+            if request.max_chars is not None and len(joined) > request.max_chars:
+                flags.append(FLAG_TOO_LONG)
+            results.append((joined, tuple(dict.fromkeys(flags))))
+        return results
+
+    def close(self) -> None:
+        """Free the model (it is loaded again on the next call)."""
+        with self._lock:
+            self._server = None
+
+    # -- one sentence --------------------------------------------------------------------
+
+    def _sentence(
+        self, sentence: str, request: TranslationRequest, budget: int | None, source: str,
+        target: str,
+    ) -> tuple[str, tuple[str, ...]]:
+        if not any(ch.isalpha() for ch in sentence):
+            return sentence, ()  # numbers, symbols: nothing to translate
+        max_tokens = min(_MAX_TOKENS, self.extra_tokens + int(self.length_ratio * len(sentence)))
+        candidates = []  # (rank, attempt, text, flags)
+        problem: tuple[str, ...] = ()
+        for attempt in range(self.max_retries + 1):
+            messages = self._messages(sentence, request, budget, source, target, attempt, problem)
+            text = clean_output(self._chat(messages, max_tokens), sentence, (source, target))
+            flags = translation_flags(sentence, text, source, target)
+            too_long = budget is not None and len(text) > budget
+            rank = (len(flags), too_long, len(text) if budget is not None else 0)
+            candidates.append((rank, attempt, text, flags))
+            if not flags and not too_long:
+                break
+            problem = flags or ("too-long",)
+        _, _, text, flags = min(candidates)
+        return text, flags
+
+    def _messages(
+        self, sentence: str, request: TranslationRequest, budget: int | None, source: str,
+        target: str, attempt: int, problem: tuple[str, ...],
+    ) -> list[dict[str, str]]:
+        """The chat for one try: the plain instruction first, stricter after a failed check."""
+        src, tgt = language_name(source), language_name(target)
+        lines = [f"Translate the following {src} text into {tgt}. Output only the translation."]
+        if attempt and problem != ("too-long",):
+            script = _SCRIPT_WORDS.get(target, f"{tgt}")
+            lines = [
+                f"Translate the following {src} text into {tgt}, written in {script}. Do not "
+                f"repeat the {src} text. Reply with the {tgt} translation only: no quotes, no "
+                "notes, no explanations."
+            ]
+        if budget is not None:
+            shorter = "Shorten it if needed: " if attempt and problem == ("too-long",) else ""
+            lines.append(f"{shorter}The translation must be at most {budget} characters long.")
+        if self.context and (request.previous.strip() or request.next.strip()):
+            lines.append(
+                "\nThe surrounding lines are given only as context. Do not translate them:"
+            )
+            if request.previous.strip():
+                lines.append(f"Previous line: {request.previous.strip()[-_CONTEXT_CHARS:]}")
+            if request.next.strip():
+                lines.append(f"Next line: {request.next.strip()[:_CONTEXT_CHARS]}")
+            lines.append("\nText to translate:")
+        else:
+            lines.append("")
+        lines.append(sentence)
+        messages = [{"role": "user", "content": "\n".join(lines)}]
+        if attempt >= 2:  # greedy decoding repeats itself: change the conversation too
+            messages.insert(0, {"role": "system", "content": (
+                f"You are a professional {src} to {tgt} translator. You answer with the "
+                f"{tgt} translation and nothing else."
+            )})
+        return messages
+
+    # -- the engine ----------------------------------------------------------------------
+
+    def _chat(self, messages: list[dict[str, str]], max_tokens: int) -> str:
+        if self._generate is not None:
+            return self._generate(messages, max_tokens)
+        reply = self._engine().handle_chat_completions({
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
+            "top_k": 1,
+            "cache_prompt": True,  # the instruction prefix is shared by every call
+        })
+        if "error" in reply:
+            raise DubkitError(f"{self.name} failed: {reply['error'].get('message', reply)}")
+        return reply["choices"][0]["message"].get("content") or ""
+
+    def _engine(self):
+        """The llama.cpp server, loaded on first use and kept."""
+        with self._lock:
+            if self._server is None:
+                import xllamacpp as xlc
+
+                params = xlc.CommonParams()
+                params.model.path = str(self.path)
+                params.n_ctx = self.n_ctx
+                params.n_parallel = 1
+                params.cpuparams.n_threads = self.n_threads
+                params.cpuparams_batch.n_threads = self.n_threads
+                params.sampling.temp = 0.0
+                params.sampling.top_k = 1
+                params.verbosity = 0
+                # xllamacpp always opens an HTTP port on 127.0.0.1; a random key keeps other
+                # local users out (the Python calls bypass it).
+                params.api_keys = [secrets.token_hex(16)]
+                params.ui = False
+                params.endpoint_slots = False
+                params.n_threads_http = 1
+                try:
+                    with _quiet_stderr():
+                        self._server = xlc.Server(params)
+                except Exception as exc:  # the binding raises plain RuntimeError
+                    raise ModelUnavailable(
+                        f"llama.cpp cannot load {self.path}: {str(exc).splitlines()[0] or exc!r}"
+                    ) from exc
+            return self._server
+
+    def _check(self, code: str) -> str:
+        norm = (code or "").strip().lower()
+        if norm not in self.languages:
+            raise UnsupportedLanguage(
+                f"{self.name} cannot translate {language_name(norm)} ({norm or 'empty'}); "
+                f"it knows: {', '.join(sorted(self.languages))}"
+            )
+        return norm
+
+
+def find_gguf(model_path: str | Path) -> Path:
+    """The GGUF file of ``model_path``: the file itself, or the one ``.gguf`` in the folder
+    (``model.gguf`` when there are several; the first part of a split model)."""
+    path = Path(model_path)
+    if path.is_file() and path.suffix == ".gguf":
+        return path
+    if not path.is_dir():
+        raise ModelUnavailable(f"no GGUF model at {path}: not a folder or a .gguf file")
+    files = sorted(path.glob("*.gguf"))
+    parts = [f for f in files if re.search(r"-0*1-of-\d+\.gguf$", f.name)]
+    if (path / "model.gguf").is_file():
+        return path / "model.gguf"
+    if len(files) == 1:
+        return files[0]
+    if len(parts) == 1 and all(re.search(r"-\d+-of-\d+\.gguf$", f.name) for f in files):
+        return parts[0]
+    found = ", ".join(f.name for f in files) or "none"
+    raise ModelUnavailable(f"{path} must hold one .gguf file (or model.gguf); found: {found}")
+
+
+def _parse_languages(languages: Sequence[str] | str | None) -> frozenset[str]:
+    if languages is None:
+        return DEFAULT_LANGUAGES
+    codes = languages.replace(",", " ").split() if isinstance(languages, str) else languages
+    norm = frozenset(c.strip().lower() for c in codes if c.strip())
+    bad = sorted(c for c in norm if not is_language(c))
+    if bad or not norm:
+        raise InputError(f"languages must be ISO 639-1 codes; not: {', '.join(bad) or 'empty'}")
+    return norm
+
+
+def _share_budget(sentences: list[str], max_chars: int | None) -> list[int | None]:
+    """Each sentence's part of a line's character budget, in proportion to its length."""
+    if max_chars is None:
+        return [None] * len(sentences)
+    total = sum(len(s) for s in sentences) or 1
+    return [max(1, max_chars * len(s) // total) for s in sentences]
+
+
+@contextmanager
+def _quiet_stderr():
+    """Send file descriptor 2 to /dev/null while llama.cpp loads (it logs from C, which
+    ``sys.stderr`` cannot catch), then put it back."""
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded, closed): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+
+# -- sentences and answers (pure text) -----------------------------------------------------
+
+# Languages written without spaces between sentences (and words).
+NO_SPACE = frozenset({"ja", "zh", "th", "lo", "my", "km", "bo"})
+
+# A sentence ends at . ! ? … followed by a space (closing quotes kept with it), or at a CJK
+# full stop, exclamation or question mark, space or not.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s|$)|[。！？]+[」』”’)）]*")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st sr jr vs etc e.g i.e no sen gen rev mt ft approx dept u.s a.m p.m "
+    "sra sr dña srta".split()
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (whitespace collapsed), each with its final punctuation; a
+    period after an abbreviation or an initial ("Mr.", "J.") does not end one."""
+    text = " ".join(text.split())
+    pieces, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.group().startswith("."):
+            words = text[start : match.start()].split()
+            last = words[-1].casefold() if words else ""
+            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+                continue
+        piece = text[start : match.end()].strip()
+        if piece:
+            pieces.append(piece)
+            start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        pieces.append(tail)
+    merged: list[str] = []
+    for piece in pieces:  # "..." or a lone quote is not a sentence of its own
+        if merged and not any(ch.isalnum() for ch in piece):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return merged
+
+
+def join_sentences(sentences: Sequence[str], language: str) -> str:
+    """Sentences rejoined by the target's rule: nothing between them in Japanese, Chinese, Thai
+    and the like, one space elsewhere."""
+    parts = [s.strip() for s in sentences if s.strip()]
+    return ("" if language in NO_SPACE else " ").join(parts)
+
+
+_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»", "「": "」", "『": "』", "„": "“"}
+_GENERIC_LABELS = (
+    r"(?:the\s+)?translat(?:ion|ed text)(?:\s+(?:is|in\s+\w+))?|output|answer|result"
+    r"|翻訳|訳文|訳|译文|翻译|traducción|traduction|übersetzung"
+)
+_PREAMBLE = re.compile(r"(?:here(?:'s| is)|sure|certainly|of course|okay)\b.*", re.IGNORECASE)
+_PREAMBLE_COLON = re.compile(r"^here(?:'s| is)\b[^:：]*[:：]\s*", re.IGNORECASE)
+_NOTE = re.compile(r"\s+\(?(?:note|notes|n\.b\.|explanation|literally)\s*:.*$", re.IGNORECASE)
+_TRAILING_PARENS = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+
+
+def clean_output(reply: str, source: str, languages: Sequence[str] = ()) -> str:
+    """The translation inside a chat model's ``reply``: without code fences, markdown bold,
+    a "Translation:" (or language-name) label, a preamble line ("Here is the translation:"),
+    a second line of commentary, a trailing note or parenthesis the ``source`` has not, and
+    quotes around the whole when the source has none. ``languages`` are ISO codes whose English
+    names may appear as labels ("Japanese: ...")."""
+    names = "|".join(re.escape(language_name(code)) for code in languages)
+    label = re.compile(
+        rf"^\s*(?:{_GENERIC_LABELS}{'|' + names if names else ''})"
+        r"(?:\s+translation)?\s*(?:\([^)]*\))?\s*[:：]\s*",
+        re.IGNORECASE,
+    )
+    text = reply.replace("```", "\n").replace("**", "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    while len(lines) > 1 and (lines[0].endswith((":", "：")) or _PREAMBLE.fullmatch(lines[0])):
+        lines.pop(0)  # "Here is the translation:", "Sure!"
+    if not lines:
+        return ""
+    line = _PREAMBLE_COLON.sub("", lines[0], count=1)
+    line = label.sub("", line, count=1).strip()
+    if not _NOTE.search(source):
+        line = _NOTE.sub("", line)
+    if not re.search(r"[(（]", source):
+        line = _TRAILING_PARENS.sub("", line)
+    src = source.strip()
+    for _ in range(2):  # quotes, then quotes inside backticks or the reverse
+        line = line.strip().strip("`").strip()
+        close = _QUOTES.get(line[:1])
+        if close and len(line) > 1 and line.endswith(close) and not src.startswith(line[0]):
+            inner = line[1:-1]
+            if line[0] not in inner and close not in inner:
+                line = inner
+    return line.strip()
+
+
+__all__ = ["DEFAULT_LANGUAGES", "FLAG_TOO_LONG", "LlamaCppTranslator", "clean_output",
+           "find_gguf", "join_sentences", "split_sentences"]
