@@ -407,8 +407,8 @@ class DubbingPipeline:
                     shutil.copyfile(cache.audio_path("fit", fit_key), audio_file)
                 placement = Placement(seg.start, round(seg.start + length, 3),
                                       round(tempo, 4), round(overflow, 3))
-                flags = tuple(f for f in seg.flags if f != "empty-text")
-                if overflow > 0:
+                flags = tuple(f for f in seg.flags if f not in ("empty-text", "overflow"))
+                if placement.overflow > 0:
                     flags = tuple(dict.fromkeys(flags + ("overflow",)))
                 out.append(seg.replace(
                     audio_file=str(audio_file.relative_to(paths.job_dir)),

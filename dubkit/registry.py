@@ -2,7 +2,10 @@
 
 A preset names a backend per stage and passes options. An option ``model`` names an entry of the
 model catalog: it is resolved to a folder and handed to the backend as ``model_path``. An option
-``embedder`` names a backend of kind ``embedder`` that is built first and handed over as an object.
+``embedder`` names a backend of kind ``embedder`` (or is a table with its backend and options) that
+is built first and handed over as an object.
+A composite backend (``by-language``) takes a table ``backends`` of labelled sub-backend tables,
+built in order and handed over as a list of ``(label, backend)``.
 """
 from __future__ import annotations
 
@@ -30,15 +33,33 @@ class BackendSpec:
 _SPECS = (
     BackendSpec("vad", "energy", "dubkit.analysis.energy_vad:EnergyVad", None,
                 "adaptive energy detector, no model"),
+    BackendSpec("vad", "silero", "dubkit.analysis.silero_vad:SileroVad", "cpu",
+                "Silero VAD (ONNX), level-normalised", ("onnxruntime",)),
+    BackendSpec("embedder", "resemblyzer",
+                "dubkit.analysis.resemblyzer_embedder:ResemblyzerEmbedder", "cpu",
+                "Resemblyzer GE2E speaker embeddings", ("resemblyzer", "torch")),
     BackendSpec("embedder", "mfcc", "dubkit.analysis.mfcc_embedder:MfccEmbedder", None,
                 "MFCC statistics, no model"),
     BackendSpec("diarization", "clustering", "dubkit.analysis.clustering:ClusteringDiarizer", None,
                 "speaker embeddings of sliding windows, agglomerative clustering"),
     BackendSpec("transcription", "hf-whisper", "dubkit.translate.hf_whisper:HFWhisperTranscriber",
                 "hf", "Whisper through transformers", ("torch", "transformers")),
+    BackendSpec("transcription", "faster-whisper",
+                "dubkit.translate.faster_whisper:FasterWhisperTranscriber", "cpu",
+                "Whisper through CTranslate2 (faster-whisper)", ("faster_whisper",)),
+    BackendSpec("translation", "llm", "dubkit.translate.llm:LlamaCppTranslator", "cpu",
+                "a local instruction-tuned LLM through llama.cpp (xllamacpp)", ("xllamacpp",)),
     BackendSpec("translation", "hf-seq2seq", "dubkit.translate.hf_seq2seq:HFSeq2SeqTranslator",
                 "hf", "sequence-to-sequence text translation through transformers",
                 ("torch", "transformers")),
+    BackendSpec("synthesis", "by-language", "dubkit.synth.router:LanguageRouter", None,
+                "several synthesizers, the first that speaks the language wins"),
+    BackendSpec("synthesis", "kokoro", "dubkit.synth.kokoro:KokoroSynthesizer", "cpu",
+                "Kokoro-82M (ONNX)", ("onnxruntime", "kokoro_onnx")),
+    BackendSpec("synthesis", "piper", "dubkit.synth.piper:PiperSynthesizer", "cpu",
+                "Piper voices (ONNX) with espeak-ng phonemes", ("onnxruntime", "espeakng_loader")),
+    BackendSpec("synthesis", "espeak", "dubkit.synth.espeak:EspeakSynthesizer", "cpu",
+                "espeak-ng formant synthesis, about 100 languages", ("espeakng_loader",)),
     BackendSpec("synthesis", "hf-vits", "dubkit.synth.hf_vits:HFVitsSynthesizer", "hf",
                 "VITS speech synthesis through transformers", ("torch", "transformers")),
 )
@@ -63,12 +84,46 @@ def get_spec(kind: str, name: str) -> BackendSpec:
         ) from None
 
 
+def _nested(config: StageConfig) -> list[tuple[str, StageConfig]]:
+    """The labelled sub-backends of a composite backend (``[synthesis.backends.<label>]``)."""
+    from dubkit.config import StageConfig
+
+    tables = config.options.get("backends", {})
+    if not isinstance(tables, dict):
+        raise PresetError(f"{config.backend}: 'backends' must be a table of backend tables")
+    out = []
+    for label, table in tables.items():
+        if not isinstance(table, dict) or "backend" not in table:
+            raise PresetError(f"{config.backend}: backends.{label} needs a 'backend' key")
+        options = dict(table)
+        out.append((label, StageConfig(str(options.pop("backend")), options)))
+    return out
+
+
+def _embedder(config: StageConfig) -> StageConfig | None:
+    """The embedder a diarization config names: a backend name, or a table with its options."""
+    from dubkit.config import StageConfig
+
+    value = config.options.get("embedder")
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if "backend" not in value:
+            raise PresetError(f"{config.backend}: the embedder table needs a 'backend' key")
+        options = dict(value)
+        return StageConfig(str(options.pop("backend")), options)
+    return StageConfig(str(value), {})
+
+
 def check_stage_backends(preset: Preset) -> None:
     """Every stage of ``preset`` names a known backend (nothing is imported)."""
     for stage, config in preset.stages.items():
         get_spec(stage, config.backend)
-        if "embedder" in config.options:
-            get_spec("embedder", str(config.options["embedder"]))
+        embedder = _embedder(config)
+        if embedder is not None:
+            get_spec("embedder", embedder.backend)
+        for _, sub in _nested(config):
+            get_spec(stage, sub.backend)
 
 
 def load_class(spec: BackendSpec) -> type:
@@ -84,11 +139,16 @@ def load_class(spec: BackendSpec) -> type:
 
 
 def model_names(config: StageConfig) -> list[str]:
-    """Catalog names a stage config refers to (for resolution and ``dubkit doctor``)."""
+    """Catalog names a stage config refers to, its sub-backends' included (for resolution and
+    ``dubkit doctor``)."""
     model = config.options.get("model")
-    if isinstance(model, dict):  # language -> model name
-        return sorted(set(model.values()))
-    return [model] if isinstance(model, str) else []
+    names = set(model.values()) if isinstance(model, dict) else {model} if model else set()
+    for _, sub in _nested(config):
+        names.update(model_names(sub))
+    embedder = _embedder(config)
+    if embedder is not None:
+        names.update(model_names(embedder))
+    return sorted(names)
 
 
 def create_backend(
@@ -105,9 +165,11 @@ def create_backend(
         else:
             options["model_path"] = models[model].path
     if "embedder" in options:
-        options["embedder"] = create_backend(
-            "embedder", type(config)(str(options["embedder"]), {}), models
-        )
+        options["embedder"] = create_backend("embedder", _embedder(config), models)
+    if "backends" in options:
+        options["backends"] = [
+            (label, create_backend(kind, sub, models)) for label, sub in _nested(config)
+        ]
     cls = load_class(spec)
     try:
         return cls(**options)

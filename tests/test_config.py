@@ -46,7 +46,7 @@ BASE = {
     "change, message",
     [
         ({"colour": {}}, "unknown section 'colour'; accepted: name, description, vad"),
-        ({"vad": {"backend": "nope"}}, "unknown vad backend 'nope'; choices: energy"),
+        ({"vad": {"backend": "nope"}}, "unknown vad backend .nope.; choices: energy, silero"),
         ({"vad": {}}, r"\[vad\] needs a 'backend' key"),
         ({"fit": {"max_tempo": 0.5}}, "max_tempo must be at least 1.0"),
         ({"fit": {"speed": 2}}, r"\[fit\] accepts max_tempo"),

@@ -11,9 +11,9 @@ def test_every_registered_backend_imports():
 
 
 def test_unknown_backend_lists_choices():
-    with pytest.raises(PresetError, match="choices: energy"):
+    with pytest.raises(PresetError, match="choices: energy, silero"):
         get_spec("vad", "silero-typo")
-    assert backends_of("vad") == ["energy"]
+    assert backends_of("vad") == ["energy", "silero"]
 
 
 def test_missing_library_names_the_extra():

@@ -19,6 +19,14 @@
    towards each window's centre), a majority filter and a minimum turn length smooth the
    labels, so a speaker change inside a region splits it; same-speaker turns across short
    gaps are merged.
+5. With ``refine``, each such change is moved, within ``hop`` seconds, to where the two
+   speakers' MFCC Gaussians place it best (pyannote's sample: 4.7 % to 2.9 % DER with
+   Resemblyzer, 8.2 % to 6.4 % with MFCC embeddings).
+
+The same steps serve neural embedders (``ResemblyzerEmbedder``) with the same defaults: they
+give a cleaner candidate partition, and the count still comes from the BIC. Their raw cosine
+cannot count speakers either: on pyannote's telephone sample the two voices' centroids sit at
+0.86 cosine, while over-split clusters of one FLEURS voice sit as low as 0.49.
 """
 from __future__ import annotations
 
@@ -54,7 +62,9 @@ class ClusteringDiarizer:
     ``threshold`` is the cosine distance (0-2), between recording-relative embeddings, below
     which windows are grouped before the BIC merge; lower gives the merge more to test.
     ``penalty`` is the BIC's weight on model size: higher means fewer speakers. Both defaults
-    were tuned with ``MfccEmbedder`` on the shared recordings (see tests/analysis).
+    were tuned with ``MfccEmbedder`` on the shared recordings (see tests/analysis) and are also
+    the best found for ``ResemblyzerEmbedder`` (benchmarks/diarization.py). ``refine`` moves
+    speaker changes inside a region to where the voices' MFCC statistics put them.
     """
 
     name = "clustering"
@@ -68,6 +78,7 @@ class ClusteringDiarizer:
         min_turn: Seconds = 0.5,
         max_gap: Seconds = 0.5,
         penalty: float = 1.75,
+        refine: bool = True,
     ) -> None:
         embedder = embedder if embedder is not None else MfccEmbedder()
         if window <= 0 or not 0 < hop <= window:
@@ -85,6 +96,7 @@ class ClusteringDiarizer:
         self.min_turn = min_turn
         self.max_gap = max_gap
         self.penalty = penalty
+        self.refine = refine
 
     def diarize(
         self,
@@ -101,15 +113,21 @@ class ClusteringDiarizer:
         if not spans:
             return []
         windows = [w for span in spans for w in self._windows(*span)]  # [(start, end)] seconds
-        embeddings = np.stack([self.embedder.embed(audio.slice(s, e)) for s, e in windows])
+        embeddings = embed_windows(self.embedder, audio, windows)  # (windows, dim)
         points = partition_space(embeddings)  # (windows, dim)
         labels = cluster_embeddings(points, self.threshold, num_speakers)  # (windows,)
+        if labels.max() == 0:
+            return _name_speakers(_merge([(s, e, 0) for s, e in spans], self.max_gap))
+        mfcc, loud = mfcc_frames(audio.samples)  # (20, frames), (frames,)
         if labels.max() + 1 > (num_speakers or 1):
-            frames = _cluster_frames(audio, windows, labels)
+            frames = _cluster_frames(mfcc, loud, windows, labels)
             labels = merge_by_bic(labels, frames, points, self.penalty, num_speakers)
         turns = []
         for start, end in spans:
             turns += self._region_turns(start, end, windows, labels)
+        if self.refine and labels.max() > 0:
+            frames = _cluster_frames(mfcc, loud, windows, labels)
+            turns = refine_changes(turns, mfcc, loud, frames, self.hop, self.min_turn)
         return _name_speakers(_merge(turns, self.max_gap))
 
     def _windows(self, start: Seconds, end: Seconds) -> list[Span]:
@@ -143,6 +161,18 @@ class ClusteringDiarizer:
             (start + a * step, end if b == n else start + b * step, int(frame_labels[a]))
             for a, b in zip(edges[:-1], edges[1:])
         ]
+
+
+def embed_windows(
+    embedder: SpeakerEmbedder, audio: Audio, windows: Sequence[Span]
+) -> np.ndarray:
+    """``(windows, dim)`` embeddings of ``audio``'s windows, in one batch where the embedder
+    offers ``embed_many`` (a neural one runs all windows through its network at once)."""
+    clips = [audio.slice(s, e) for s, e in windows]
+    embed_many = getattr(embedder, "embed_many", None)
+    if embed_many is not None:
+        return np.asarray(embed_many(clips))
+    return np.stack([embedder.embed(clip) for clip in clips])
 
 
 def partition_space(embeddings: np.ndarray) -> np.ndarray:
@@ -223,6 +253,50 @@ def merge_by_bic(
     return np.array([survivors.index(group[int(label)]) for label in labels])
 
 
+def refine_changes(
+    turns: list[Labelled],
+    mfcc: np.ndarray,
+    loud: np.ndarray,
+    frames: Sequence[np.ndarray],
+    reach: Seconds,
+    min_turn: Seconds,
+) -> list[Labelled]:
+    """Move each speaker change inside a region (one turn ending where the next, another
+    speaker's, starts) to the 10 ms frame, within ``reach`` seconds of it, that best splits the
+    stretch between the two speakers' full-covariance Gaussians of their MFCC frames: the
+    left speaker's log-likelihood before it plus the right one's after it, over loud frames.
+
+    ``mfcc`` is the recording's ``(20, frames)``, ``loud`` its ``(frames,)`` mask, ``frames[c]``
+    cluster ``c``'s own frames. Changes next to a cluster with too few frames to trust its
+    covariance stay where the window votes put them; no turn becomes shorter than ``min_turn``.
+    """
+    scores = {}  # cluster -> (frames,) log-likelihood of every frame
+    for c, x in enumerate(frames):
+        if x.shape[0] >= _MIN_BIC_FRAMES:
+            mean = x.mean(axis=0)
+            cov = np.cov(x.T) + 1e-3 * np.eye(x.shape[1])  # (20, 20), kept invertible
+            d = mfcc.T - mean  # (frames, 20)
+            mahalanobis = np.einsum("fi,ij,fj->f", d, np.linalg.inv(cov), d)
+            scores[c] = -0.5 * (mahalanobis + np.linalg.slogdet(cov)[1])
+    out = list(turns)
+    for i in range(len(out) - 1):
+        (s0, e0, a), (s1, e1, b) = out[i], out[i + 1]
+        if a == b or abs(e0 - s1) > 1e-9 or a not in scores or b not in scores:
+            continue
+        lo = int(np.ceil(max(s0 + min_turn, e0 - reach) / FRAME_HOP))
+        hi = int(np.floor(min(e1 - min_turn, e0 + reach) / FRAME_HOP))
+        hi = min(hi, mfcc.shape[1])
+        if hi <= lo:
+            continue
+        # > 0 where the left speaker explains the frame better; quiet frames do not vote.
+        margin = (scores[a][lo:hi] - scores[b][lo:hi]) * loud[lo:hi]
+        before = np.concatenate([[0.0], np.cumsum(margin)])  # (hi - lo + 1,) change before j
+        best = int(np.argmax(before - (before[-1] - before)))
+        change = round((lo + best) * FRAME_HOP + FRAME_SPAN / 2, 6)
+        out[i], out[i + 1] = (s0, change, a), (change, e1, b)
+    return out
+
+
 class _Gaussian:
     """Sufficient statistics of a set of frames: count, sum, sum of outer products."""
 
@@ -257,12 +331,12 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _cluster_frames(
-    audio: Audio, windows: list[Span], labels: np.ndarray
+    mfcc: np.ndarray, loud: np.ndarray, windows: list[Span], labels: np.ndarray
 ) -> list[np.ndarray]:
-    """Each cluster's loud MFCC frames, ``(frames, 20)``; frames that windows of different
-    clusters share belong to neither. The BIC reads MFCCs whatever the embedder is: frame
-    statistics need no model and do not depend on the embedder's space."""
-    mfcc, loud = mfcc_frames(audio.samples)  # (20, frames), (frames,)
+    """Each cluster's loud MFCC frames, ``(frames, 20)``, from the recording's ``(20, frames)``
+    MFCCs; frames that windows of different clusters share belong to neither. The BIC reads
+    MFCCs whatever the embedder is: frame statistics need no model and do not depend on the
+    embedder's space."""
     owner = np.full(mfcc.shape[1], -1)  # (frames,) -1 unclaimed, -2 disputed
     for (s, e), label in zip(windows, labels):
         lo = int(np.ceil(s / FRAME_HOP - 1e-6))  # first frame starting inside the window

@@ -15,13 +15,24 @@ import secrets
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
-from dubkit.errors import BackendUnavailable, DubkitError, InputError, ModelUnavailable
-from dubkit.errors import UnsupportedLanguage
+from dubkit.errors import (
+    BackendUnavailable,
+    DubkitError,
+    InputError,
+    ModelUnavailable,
+    UnsupportedLanguage,
+)
 from dubkit.languages import is_language, language_name
 from dubkit.translate.base import TranslationRequest
-from dubkit.translate.script_check import LANGUAGE_SCRIPTS, translation_flags
+from dubkit.translate.script_check import (
+    FLAG_ECHO,
+    FLAG_EMPTY,
+    FLAG_WRONG_SCRIPT,
+    translation_flags,
+)
 
 # What Qwen2.5 translates with some confidence; other models: pass ``languages``.
 DEFAULT_LANGUAGES = frozenset(
@@ -31,6 +42,8 @@ FLAG_TOO_LONG = "translation-too-long"  # no candidate fitted the request's max_
 
 GenerateFn = Callable[[list[dict[str, str]], int], str]  # (chat messages, max tokens) -> reply
 
+# How bad each problem is when choosing among failed candidates: any text beats none.
+_SEVERITY = {FLAG_EMPTY: 4, FLAG_ECHO: 2, FLAG_WRONG_SCRIPT: 1}
 _CONTEXT_CHARS = 300  # of each neighbour given as context; bounds the prompt
 _MAX_TOKENS = 512  # per sentence, whatever its length
 
@@ -70,9 +83,12 @@ class LlamaCppTranslator:
                 f"length_ratio={length_ratio})"
             )
         if generate is None and importlib.util.find_spec("xllamacpp") is None:
-            raise BackendUnavailable("the llm translator needs xllamacpp: pip install 'dubkit[llm]'")
+            raise BackendUnavailable(
+                "the llm translator needs xllamacpp: pip install 'dubkit[cpu]'"
+            )
         self.path = find_gguf(model_path) if generate is None else Path(model_path)
-        self.name = name or f"llamacpp:{self.path.parent.name if self.path.suffix else self.path.name}"
+        folder = self.path.parent if self.path.suffix else self.path
+        self.name = name or f"llamacpp:{folder.name}"
         self.languages = _parse_languages(languages)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or len(os.sched_getaffinity(0))
@@ -96,13 +112,21 @@ class LlamaCppTranslator:
         """``(translation, flags)`` per request; flags name what failed the output checks
         (``script_check.FLAG_*``, ``FLAG_TOO_LONG``), empty when the translation passed."""
         source, target = self._check(source), self._check(target)
+        if source == target:
+            return [(request.text, ()) for request in requests]
         results = []
         for request in requests:
             sentences = split_sentences(request.text)
             budgets = _share_budget(sentences, request.max_chars)
             texts, flags = [], []
-            for sentence, budget in zip(sentences, budgets, strict=True):
-                text, sentence_flags = self._sentence(sentence, request, budget, source, target)
+            for i, (sentence, budget) in enumerate(zip(sentences, budgets, strict=True)):
+                # the neighbours of a sentence inside a line are the line's other sentences
+                around = replace(
+                    request,
+                    previous=sentences[i - 1] if i else request.previous,
+                    next=sentences[i + 1] if i + 1 < len(sentences) else request.next,
+                )
+                text, sentence_flags = self._sentence(sentence, around, budget, source, target)
                 texts.append(text)
                 flags.extend(sentence_flags)
             joined = join_sentences(texts, target)
@@ -132,7 +156,8 @@ class LlamaCppTranslator:
             text = clean_output(self._chat(messages, max_tokens), sentence, (source, target))
             flags = translation_flags(sentence, text, source, target)
             too_long = budget is not None and len(text) > budget
-            rank = (len(flags), too_long, len(text) if budget is not None else 0)
+            severity = sum(_SEVERITY.get(f, 1) for f in flags)
+            rank = (severity, too_long, len(text) if budget is not None else 0)
             candidates.append((rank, attempt, text, flags))
             if not flags and not too_long:
                 break

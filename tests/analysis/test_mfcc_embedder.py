@@ -5,49 +5,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.signal
 import soundfile as sf
 
 from dubkit import dsp
 from dubkit.analysis.mfcc_embedder import MfccEmbedder, mfcc_frames
 from dubkit.analysis.rttm import read_rttm
 from dubkit.errors import InputError
+from dubkit.testing.signals import high_voice, low_voice
 from dubkit.types import Audio
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 RATE = 16_000
-_VOWELS = ((730, 1090, 2440), (270, 2290, 3010), (300, 870, 2240), (530, 1840, 2480))
-
-
-def synthetic_voice(seconds: float, f0: float, formant_scale: float, seed: int) -> np.ndarray:
-    """Vowel-like speech: a glottal pulse train at ``f0`` with intonation, through three formant
-    resonators (vowels change every 0.2 s), in 0.32 s syllables parted by ~0.1 s closures
-    (real speech has such dips; the VAD's noise floor lives in them). 16 kHz, ``(samples,)``."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * RATE)
-    t = np.arange(n) / RATE
-    phase = np.cumsum(f0 * (1 + 0.08 * np.sin(2 * np.pi * 0.7 * t + rng.uniform(0, 6))) / RATE)
-    source = scipy.signal.lfilter([1.0], [1.0, -0.95], np.diff(np.floor(phase), prepend=0.0))
-    source += 0.02 * rng.standard_normal(n)
-    out = np.zeros(n)
-    step = int(0.2 * RATE)
-    for k in range(0, n, step):
-        y = source[max(0, k - 400):k + step]
-        for fc, bw in zip(_VOWELS[rng.integers(len(_VOWELS))], (90, 110, 170)):
-            r, theta = np.exp(-np.pi * bw / RATE), 2 * np.pi * fc * formant_scale / RATE
-            y = scipy.signal.lfilter([1 - r], [1, -2 * r * np.cos(theta), r * r], y)
-        out[k:k + step] = y[-out[k:k + step].shape[0]:]
-    syllables = np.sin(np.pi * (t / 0.32 + rng.uniform(0, 1))) ** 2
-    out *= np.clip((syllables - 0.25) / 0.75, 0.02, 1.0)
-    return (0.3 * out / np.abs(out).max()).astype(np.float32)
 
 
 def low(seconds: float, seed: int) -> Audio:
-    return Audio(synthetic_voice(seconds, 110.0, 1.0, seed), RATE)
+    return Audio(low_voice(seconds, seed), RATE)
 
 
 def high(seconds: float, seed: int) -> Audio:
-    return Audio(synthetic_voice(seconds, 220.0, 1.2, seed), RATE)
+    return Audio(high_voice(seconds, seed), RATE)
 
 
 def cos_dist(a: np.ndarray, b: np.ndarray) -> float:

