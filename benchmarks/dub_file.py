@@ -1,6 +1,11 @@
 """Dub one file and print seconds per stage, the real-time factor and peak memory.
 
     python benchmarks/dub_file.py samples/jfk.mp4 --to ja --preset tiny-test
+    python benchmarks/dub_file.py ../shared/data/diar_pyannote_sample/sample.wav \
+        ../shared/data/diar_picovoice_falcon/test.wav ../shared/data/en_jfk/jfk.flac --to ja
+
+Several inputs are joined (as 16 kHz mono WAV) into one file first, to make a longer input from
+real recordings.
 
 The real-time factor is wall time over media duration (below 1 is faster than real time).
 Peak memory is the process's maximum resident set size. Each run starts from an empty job
@@ -17,21 +22,31 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from dubkit import Dubber, media
+from dubkit.types import Audio
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("input", type=Path)
+    parser.add_argument("inputs", type=Path, nargs="+")
     parser.add_argument("--to", required=True)
     parser.add_argument("--from", dest="source", default=None)
     parser.add_argument("--preset", default="cpu")
     args = parser.parse_args()
 
-    duration = media.probe(args.input).duration or media.decode_audio(args.input).duration
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / args.input.name
-        shutil.copy(args.input, work)
+        if len(args.inputs) == 1:
+            args.input = args.inputs[0]
+            work = Path(tmp) / args.input.name
+            shutil.copy(args.input, work)
+        else:
+            parts = [media.decode_audio(p, rate=16000, mono=True).samples for p in args.inputs]
+            work = Path(tmp) / "joined.wav"
+            media.write_audio(Audio(np.concatenate(parts), 16000), work)
+            args.input = Path(" + ".join(p.name for p in args.inputs))
+        duration = media.decode_audio(work).duration
         start = time.perf_counter()
         result = Dubber(preset=args.preset).translate(work, to=args.to,
                                                      source_language=args.source)

@@ -42,7 +42,10 @@ class SpeakerEmbedder(Protocol):
     dim: int
 
     def embed(self, audio: Audio) -> np.ndarray:
-        """A ``(dim,)`` L2-normalised embedding of one stretch of a single speaker's speech."""
+        """A ``(dim,)`` L2-normalised embedding of one stretch of a single speaker's speech.
+
+        An embedder may also offer ``embed_many(audios) -> (n, dim)`` to batch many windows;
+        the diarizer uses it when present."""
 
 
 class Diarizer(Protocol):

@@ -7,6 +7,7 @@ no table of code point ranges is kept here.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from difflib import SequenceMatcher
@@ -14,6 +15,7 @@ from difflib import SequenceMatcher
 FLAG_EMPTY = "translation-empty"
 FLAG_ECHO = "translation-echoed-source"
 FLAG_WRONG_SCRIPT = "translation-wrong-script"
+FLAG_REPETITIVE = "translation-repetitive"  # a decoding loop: "手元に手元に手元に手元に..."
 
 # Which scripts a language is written in; a language not listed here is not script-checked.
 LANGUAGE_SCRIPTS: dict[str, frozenset[str]] = {
@@ -56,6 +58,7 @@ _FIRST_WORDS = frozenset({
 MIN_SHARE = 0.5  # of letters in the target's script, for a non-Latin target
 MIN_LATIN_SHARE = 0.8  # for a Latin-script target ("mostly Latin")
 ECHO_SIMILARITY = 0.9  # character overlap above which a same-script output counts as echoed
+_LOOP = re.compile(r"(.{1,16}?)\1{3,}", re.DOTALL)  # a piece said four or more times in a row
 
 
 def char_script(ch: str) -> str | None:
@@ -130,6 +133,19 @@ def is_echo(
         return True
     same_script = LANGUAGE_SCRIPTS.get(source_language) == LANGUAGE_SCRIPTS.get(target_language)
     return same_script and SequenceMatcher(None, src, out, autojunk=False).ratio() >= threshold
+
+
+def is_repetitive(text: str) -> bool:
+    """Whether ``text`` holds a piece with a letter (1 to 16 characters) four or more times in a
+    row, the mark of a greedy decoding loop; "...." and "!!!!" do not count."""
+    return any(any(ch.isalpha() for ch in m.group(1)) for m in _LOOP.finditer(text))
+
+
+def collapse_repeats(text: str) -> str:
+    """``text`` with each run of a repeated piece holding a letter cut to one copy."""
+    return _LOOP.sub(
+        lambda m: m.group(1) if any(ch.isalpha() for ch in m.group(1)) else m.group(0), text
+    )
 
 
 def translation_flags(

@@ -20,6 +20,7 @@ from dubkit.translate.llm import (
 from dubkit.translate.script_check import (
     FLAG_ECHO,
     FLAG_EMPTY,
+    FLAG_REPETITIVE,
     FLAG_WRONG_SCRIPT,
     in_language_script,
 )
@@ -151,23 +152,43 @@ def test_sentences_are_translated_one_by_one_and_rejoined():
     assert out == ["最初。次。"]
     lines = [m[-1]["content"].splitlines()[-1] for m, _ in engine.calls]
     assert lines == ["First one.", "Second one."]
-    assert "Previous line: First one." in engine.calls[1][0][-1]["content"]  # in-line neighbour
+    assert engine.calls[1][0][1] == {"role": "assistant", "content": "最初。"}  # in-line context
     assert all(tokens < 64 for _, tokens in engine.calls)  # bounded by the input length
 
 
-def test_neighbours_are_marked_as_context():
-    translator, engine = stub("Lo encontró esta mañana.")
-    request = TranslationRequest("She found it this morning.", previous="She lost her key.",
-                                 next="It was under the sofa.")
-    assert translator.translate([request], "en", "es") == ["Lo encontró esta mañana."]
-    prompt = engine.calls[0][0][-1]["content"]
-    assert "Do not translate them" in prompt
-    assert "Previous line: She lost her key." in prompt
-    assert "Next line: It was under the sofa." in prompt
-    assert prompt.endswith("Text to translate:\nShe found it this morning.")
-    translator, engine = stub("Lo encontró.", context=False)
-    translator.translate([request], "en", "es")
-    assert "sofa" not in engine.calls[0][0][-1]["content"]
+def test_previous_line_is_an_earlier_turn_when_this_object_translated_it():
+    translator, engine = stub("Perdió su llave.", "La encontró esta mañana.")
+    first = TranslationRequest("She lost her key.", next="She found it this morning.")
+    second = TranslationRequest("She found it this morning.", previous="She lost her key.",
+                                next="It was under the sofa.")
+    assert translator.translate([first, second], "en", "es") == [
+        "Perdió su llave.", "La encontró esta mañana."
+    ]
+    messages = engine.calls[1][0]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    assert messages[0]["content"].endswith("\n\nShe lost her key.")
+    assert messages[1]["content"] == "Perdió su llave."
+    assert messages[2]["content"].endswith("\n\nShe found it this morning.")
+    assert "sofa" not in str(messages)  # the next line is not shown
+    unknown = TranslationRequest("She found it.", previous="Something never translated.")
+    translator.translate([unknown], "en", "es")
+    assert len(engine.calls[2][0]) == 1
+    translator, engine = stub("Perdió su llave.", context=False)
+    translator.translate([first, second], "en", "es")
+    assert len(engine.calls[1][0]) == 1
+
+
+def test_decoding_loop_is_retried_collapsed_and_flagged():
+    loop = "その後、ソファの下に" + "手元に" * 12
+    translator, engine = stub(loop, "その後、ソファの下で見つけた。")
+    request = TranslationRequest("Then I found them under the sofa.")
+    assert translator.translate_with_flags([request], "en", "ja") == [
+        ("その後、ソファの下で見つけた。", ())
+    ]
+    translator, _ = stub(loop, max_retries=0)
+    assert translator.translate_with_flags([request], "en", "ja") == [
+        ("その後、ソファの下に手元に", (FLAG_REPETITIVE,))
+    ]
 
 
 def test_budget_asks_for_shorter_and_keeps_the_shortest():
@@ -176,7 +197,7 @@ def test_budget_asks_for_shorter_and_keeps_the_shortest():
     request = TranslationRequest("She found the key this morning.", max_chars=20)
     assert translator.translate_with_flags([request], "en", "es") == [(short, ())]
     assert "at most 20 characters" in engine.calls[0][0][-1]["content"]
-    assert "Shorten" in engine.calls[1][0][-1]["content"]
+    assert "very short" in engine.calls[1][0][-1]["content"]
     translator, _ = stub(long, max_retries=1)
     assert translator.translate_with_flags([request], "en", "es") == [(long, (FLAG_TOO_LONG,))]
 
@@ -196,6 +217,9 @@ def test_languages_and_options_are_checked():
         stub("x", languages=["english"])
     with pytest.raises(InputError):
         stub("x", max_retries=-1)
+    translator, engine = stub("x")
+    assert translator.translate([TranslationRequest("Hi there.")], "en", "en") == ["Hi there."]
+    assert engine.calls == []
 
 
 # -- the real model ------------------------------------------------------------------------
@@ -233,9 +257,26 @@ def test_real_ja_to_en(qwen):
 
 
 def test_real_neighbours_stay_out_of_the_output(qwen):
-    request = TranslationRequest("Today we will make bread.",
-                                 previous="Welcome to our cooking show.",
-                                 next="First, mix the flour and water.")
-    [text] = qwen.translate([request], "en", "es")
-    assert "pan" in text.lower(), text
-    assert not re.search(r"harina|agua|bienvenid|cocina", text.lower()), text
+    lines = ["I lost my keys.", "Then I found them under the sofa.", "They were covered in dust."]
+    requests = [
+        TranslationRequest(line, previous=lines[i - 1] if i else "",
+                           next=lines[i + 1] if i + 1 < len(lines) else "")
+        for i, line in enumerate(lines)
+    ]
+    first, second = qwen.translate(requests[:2], "en", "es")
+    assert "llaves" in first.lower(), first
+    assert re.search(r"sof[aá]|sill[oó]n|debajo", second.lower()), second
+    assert not re.search(r"perd|polvo", second.lower()), second  # neither neighbour translated
+
+
+@pytest.mark.parametrize("shouted, expected", [
+    ("ASK NOT!", "Ask not!"),
+    ("WE WIN. I SAID SO!", "We win. I said so!"),
+    ("Ask not!", "Ask not!"),
+    ("NASA launched it.", "NASA launched it."),
+    ("日本語", "日本語"),
+])
+def test_shouted_lines_are_sentence_cased(shouted, expected):
+    from dubkit.translate.llm_text import unshout
+
+    assert unshout(shouted) == expected

@@ -6,10 +6,13 @@ import pytest
 from dubkit.translate.script_check import (
     FLAG_ECHO,
     FLAG_EMPTY,
+    FLAG_REPETITIVE,
     FLAG_WRONG_SCRIPT,
     char_script,
+    collapse_repeats,
     in_language_script,
     is_echo,
+    is_repetitive,
     normalize_for_echo,
     script_counts,
     script_share,
@@ -88,3 +91,13 @@ def test_translation_flags():
     assert translation_flags(src, src, "en", "ja") == (FLAG_ECHO, FLAG_WRONG_SCRIPT)
     assert translation_flags(src, "Good morning all of you.", "en", "ja") == (FLAG_WRONG_SCRIPT,)
     assert translation_flags("", "", "en", "ja") == ()
+
+
+def test_decoding_loops_are_found_and_collapsed():
+    loop = "その後、ソファに座って" + "手元に" * 6 + "手元"
+    assert is_repetitive(loop) and collapse_repeats(loop) == "その後、ソファに座って手元に手元"
+    assert is_repetitive("very very very very good")
+    assert collapse_repeats("very very very very good") == "very good"
+    for fine in ("Wait....", "Hola!!!!", "ha ha ha", "No, no, no.", "1111 Main St"):
+        assert not is_repetitive(fine) and collapse_repeats(fine) == fine
+    assert FLAG_REPETITIVE.startswith("translation-")
