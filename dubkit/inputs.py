@@ -41,9 +41,9 @@ def check_output_file(output: Path, input_path: Path) -> Path:
     if out.is_dir():
         raise InputError(f"output {out} is a directory; give a file name")
     ext = out.suffix.lower()
-    allowed = VIDEO_EXTENSIONS if input_path.suffix.lower() in VIDEO_EXTENSIONS else AUDIO_EXTENSIONS
-    if input_path.suffix.lower() in VIDEO_EXTENSIONS and ext != input_path.suffix.lower():
-        allowed = (input_path.suffix.lower(),)
+    source_ext = input_path.suffix.lower()
+    # video keeps its container (the video stream is copied); audio may change format
+    allowed = (source_ext,) if source_ext in VIDEO_EXTENSIONS else AUDIO_EXTENSIONS
     if ext not in allowed:
         raise InputError(
             f"output {out.name} must end in {', '.join(allowed)} for a {input_path.suffix} input"

@@ -7,7 +7,6 @@ the middle resumes where it stopped, and a finished job re-run does no model wor
 """
 from __future__ import annotations
 
-import hashlib
 import shutil
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from dubkit.analysis.pitch import estimate_gender
 from dubkit.backends import StageBackends
 from dubkit.config import Preset
 from dubkit.errors import NoSpeech, OutputExists, ProjectError
+from dubkit.hashing import sha256_file
 from dubkit.jobs.cache import StageCache, content_key
 from dubkit.jobs.paths import JobPaths
 from dubkit.jobs.project import Project, load_project
@@ -50,14 +50,6 @@ class DubRequest:
     force: bool = False
     keep_original: bool = True
     num_speakers: int | None = None
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _concat(audio: Audio, spans: list[tuple[float, float]], limit: float) -> Audio:
@@ -115,10 +107,12 @@ class DubbingPipeline:
         ``OutputExists`` when the output is not this job's own and ``force`` is off.
         """
         name = self.preset.name
-        for code in (request.target_language, request.source_language):
-            if code is not None and not is_language(code.strip().lower()):
-                # an unknown code is reported before the media is read
-                check_language(code, self.target_languages(), "target", name)
+        # an unknown code is reported before the media is read
+        if not is_language(request.target_language.strip().lower()):
+            check_language(request.target_language, self.target_languages(), "target", name)
+        if request.source_language and not is_language(request.source_language.strip().lower()):
+            check_language(request.source_language,
+                           self.backends.get("transcription").languages, "source", name)
 
         paths = JobPaths.for_output(request.output)
         try:
@@ -343,7 +337,8 @@ class DubbingPipeline:
                     cached = self._machine_translation(route, request, audio, seg, source, target)
                     cache.put_json("translate", key, cached)
                 machine, machine_flags = cached["text"], tuple(cached["flags"])
-                keep = tuple(f for f in seg.flags if f != "edited" and not f.startswith("translation-"))
+                keep = tuple(f for f in seg.flags
+                             if f != "edited" and not f.startswith("translation-"))
                 text, flags = machine, keep + machine_flags
                 old = edited.get(seg.id)
                 if old is not None and old.source_text == seg.source_text \

@@ -13,7 +13,8 @@ def ignore_progress(event: ProgressEvent) -> None:
 
 
 class StageProgress:
-    """Reports ``done`` of ``total`` for one stage: ``with StageProgress(hook, "synthesize", n)``."""
+    """Reports ``done`` of ``total`` for one stage:
+    ``with StageProgress(hook, "synthesize", n) as bar: ... bar.advance()``."""
 
     def __init__(self, hook: ProgressHook, stage: str, total: int | None) -> None:
         self.hook, self.stage, self.total, self.done = hook, stage, total, 0

@@ -20,7 +20,8 @@ def list_models() -> None:
         state = click.style("ok", fg="green") if status.available else click.style("missing",
                                                                                    fg="red")
         click.echo(f"{name:<24} {entry.kind:<18} {state:<7} {entry.license}")
-        click.echo(f"{'':<24} {status.source + ': ' + status.detail if status.available else status.detail}")
+        where = f"{status.source}: {status.detail}" if status.available else status.detail
+        click.echo(f"{'':<24} {where}")
 
 
 @models.command()

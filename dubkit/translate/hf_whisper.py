@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, UnsupportedLanguage
-from dubkit.languages import is_language, language_name
+from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
+from dubkit.languages import is_language
+from dubkit.translate.base import check_transcription_request
 from dubkit.types import Audio, Transcript
-
-TASKS = ("transcribe", "translate")
 
 # Whisper's language tokens that are not the ISO 639-1 code of their language.
 _TOKEN_TO_ISO = {"jw": "jv"}
@@ -157,15 +156,7 @@ class HFWhisperTranscriber:
         return results
 
     def _check(self, language: str, task: str) -> str:
-        if task not in TASKS:
-            raise InputError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
-        code = (language or "").strip().lower()
-        if code not in self.languages:
-            raise UnsupportedLanguage(
-                f"{self.name} cannot transcribe {language_name(code)} ({code or 'empty'}); "
-                f"it knows: {', '.join(sorted(self.languages))}"
-            )
-        return code
+        return check_transcription_request(self.name, self.languages, language, task)
 
     def _prepare(self, audio: Audio) -> np.ndarray:
         """``(samples,)`` float32 mono at the extractor's rate (16 kHz)."""

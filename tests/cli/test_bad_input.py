@@ -116,3 +116,9 @@ def test_debug_shows_the_traceback(tmp_path):
                                       "ja", "--preset", "tiny-test"])
     assert result.exit_code != 0
     assert result.exception is not None and "does not exist" in str(result.exception)
+
+
+def test_unknown_source_code_is_named_as_source(tmp_path):
+    shutil.copy(SAMPLE, tmp_path / "a.mp4")
+    assert_one_line_error(translate(tmp_path / "a.mp4", "--from", "english"), 2,
+                          "'english' is not an ISO 639-1", "source languages")
