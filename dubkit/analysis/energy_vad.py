@@ -23,6 +23,7 @@ from collections import deque
 
 import numpy as np
 
+from dubkit.analysis.regions import RegionTracker
 from dubkit.errors import InputError
 from dubkit.types import Audio, Seconds, SpeechRegion
 
@@ -102,10 +103,7 @@ class EnergyVadStream:
         self._zero_run = 0  # digitally silent frames in a row, up to the latest
         self._minima: deque[tuple[int, float]] = deque()  # (frame, dBFS), rising: sliding minimum
         self._in_speech = False
-        self._first: int | None = None  # first speech frame of the open region
-        self._last = 0  # last speech frame of the open region
-        self._closed: list[SpeechRegion] = []  # closed, waiting until their padded end is seen
-        self._prev_end = 0.0  # end of the last region handed out, seconds
+        self._regions: RegionTracker | None = None  # made once the sample rate is known
         self._flushed = False
 
     # ---- input --------------------------------------------------------------------------------
@@ -123,7 +121,7 @@ class EnergyVadStream:
         self._total += samples.shape[0]
         self._buf = np.concatenate([self._buf, samples])
         self._measure()
-        return self._release(final=False)
+        return self._regions.release(self._next_decision * self._hop / self._rate)
 
     def flush(self) -> list[SpeechRegion]:
         """End of input: measure the tail, close the open region, return what is left."""
@@ -132,10 +130,8 @@ class EnergyVadStream:
             return []
         while self._levels:  # the last frames, with what look-ahead there is
             self._decide_next()
-        if self._first is not None:
-            self._close()
         self._flushed = True
-        return self._release(final=True)
+        return self._regions.finish(self._total / self._rate)
 
     # ---- stages -------------------------------------------------------------------------------
     def _setup(self, rate: int) -> None:
@@ -156,7 +152,8 @@ class EnergyVadStream:
         self._ahead = int(round(v.lookahead / hop_s))  # frames ahead of a decision
         self._startup = int(round(_STARTUP / hop_s))
         self._long_zero = int(round(_LONG_SILENCE / hop_s))
-        self._min_gap = max(1, int(round(v.min_silence / hop_s)))
+        self._regions = RegionTracker(self._hop, self._win, rate, v.min_speech, v.min_silence,
+                                      v.padding)
 
     def _measure(self) -> None:
         """Level of every frame whose samples have all arrived; decide what that makes ready."""
@@ -213,38 +210,5 @@ class EnergyVadStream:
         level = self._levels.popleft()
         threshold = floor + (v.off_db if self._in_speech else v.on_db)
         self._in_speech = level > max(threshold, v.gate_dbfs)
-        self._step(i, self._in_speech)
+        self._regions.step(i, self._in_speech)
         self._next_decision += 1
-
-    def _step(self, i: int, speech: bool) -> None:
-        if speech:
-            if self._first is None:
-                self._first = i
-            self._last = i
-        elif self._first is not None and i - self._last >= self._min_gap:
-            self._close()
-
-    def _close(self) -> None:
-        v, rate = self._vad, self._rate
-        start = self._first * self._hop / rate
-        end = (self._last * self._hop + self._win) / rate
-        self._first = None
-        if end - start < v.min_speech:
-            return
-        start = max(0.0, self._prev_end, start - v.padding)
-        region = SpeechRegion(round(start, 6), round(end + v.padding, 6))
-        self._prev_end = region.end
-        self._closed.append(region)
-
-    def _release(self, final: bool) -> list[SpeechRegion]:
-        """Closed regions whose padded end lies in audio already seen (at the end: all, clamped)."""
-        if final:
-            total = self._total / self._rate
-            out = [SpeechRegion(r.start, min(r.end, round(total, 6))) for r in self._closed]
-            self._closed = []
-            return [r for r in out if r.end > r.start]
-        decided = self._next_decision * self._hop / self._rate
-        out = []
-        while self._closed and self._closed[0].end <= decided:
-            out.append(self._closed.pop(0))
-        return out

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from dubkit import dsp
+from dubkit.analysis.regions import RegionTracker
 from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
 from dubkit.types import ANALYSIS_RATE, Audio, Seconds, SpeechRegion
 
@@ -113,7 +114,6 @@ class SileroVadStream:
     def __init__(self, vad: SileroVad) -> None:
         self._vad = vad
         self._session = vad.session()
-        self._min_gap = max(1, int(round(vad.min_silence * ANALYSIS_RATE / FRAME)))
         self._decay = 10.0 ** (-_RELEASE_DB * FRAME / ANALYSIS_RATE / 20.0)  # per frame
         self.reset()
 
@@ -126,10 +126,9 @@ class SileroVadStream:
         self._context = np.zeros((1, _CONTEXT), dtype=np.float32)
         self._envelope = 0.0  # running peak, linear
         self._in_speech = False
-        self._first: int | None = None  # first speech frame of the open region
-        self._last = 0  # last speech frame of the open region
-        self._closed: list[SpeechRegion] = []  # closed, waiting until their padded end is seen
-        self._prev_end = 0.0  # end of the last region closed, seconds
+        vad = self._vad
+        self._regions = RegionTracker(FRAME, FRAME, ANALYSIS_RATE, vad.min_speech,
+                                      vad.min_silence, vad.padding)
         self._flushed = False
 
     def feed(self, chunk: Audio) -> list[SpeechRegion]:
@@ -148,7 +147,7 @@ class SileroVadStream:
         for k in range(n):
             self._run(self._buf[k * FRAME:(k + 1) * FRAME])
         self._buf = self._buf[n * FRAME:]
-        return self._release(final=False)
+        return self._regions.release(self._frames * FRAME / ANALYSIS_RATE)
 
     def flush(self) -> list[SpeechRegion]:
         """End of input: run the zero-padded last frame, close the open region, return the rest."""
@@ -158,9 +157,7 @@ class SileroVadStream:
         if self._buf.shape[0]:
             self._run(np.pad(self._buf, (0, FRAME - self._buf.shape[0])))
             self._buf = self._buf[:0]
-        if self._first is not None:
-            self._close()
-        return self._release(final=True)
+        return self._regions.finish(self._total / ANALYSIS_RATE)
 
     def _run(self, frame: np.ndarray) -> None:
         """Score one ``(512,)`` frame and advance the speech/silence state."""
@@ -178,35 +175,4 @@ class SileroVadStream:
         i = self._frames
         self._frames += 1
         self._in_speech = p >= (vad.neg_threshold if self._in_speech else vad.threshold)
-        if self._in_speech:
-            if self._first is None:
-                self._first = i
-            self._last = i
-        elif self._first is not None and i - self._last >= self._min_gap:
-            self._close()
-
-    def _close(self) -> None:
-        vad = self._vad
-        start = self._first * FRAME / ANALYSIS_RATE
-        end = (self._last + 1) * FRAME / ANALYSIS_RATE
-        self._first = None
-        if end - start < vad.min_speech:
-            return
-        start = max(0.0, self._prev_end, start - vad.padding)
-        region = SpeechRegion(round(start, 6), round(end + vad.padding, 6))
-        self._prev_end = region.end
-        self._closed.append(region)
-
-    def _release(self, final: bool) -> list[SpeechRegion]:
-        """Closed regions whose padded end lies in audio already scored (at the end: all,
-        clamped to the stream's length)."""
-        if final:
-            total = round(self._total / ANALYSIS_RATE, 6)
-            out = [SpeechRegion(r.start, min(r.end, total)) for r in self._closed]
-            self._closed = []
-            return [r for r in out if r.end > r.start]
-        seen = self._frames * FRAME / ANALYSIS_RATE
-        out = []
-        while self._closed and self._closed[0].end <= seen:
-            out.append(self._closed.pop(0))
-        return out
+        self._regions.step(i, self._in_speech)
