@@ -1,0 +1,60 @@
+"""What every step of a job shares: the preset's backends, the job's files, cache and record."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from dubkit.backends import StageBackends
+from dubkit.config import Preset
+from dubkit.jobs.cache import StageCache
+from dubkit.jobs.paths import JobPaths
+from dubkit.jobs.project import Project
+from dubkit.progress import ProgressHook
+from dubkit.types import Audio, Seconds
+
+
+@dataclass
+class JobContext:
+    preset: Preset
+    backends: StageBackends
+    progress: ProgressHook
+    project: Project
+    cache: StageCache
+    paths: JobPaths
+    input_sha: str
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the wall time of the block to ``project.timings[stage]``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            timings = self.project.timings
+            timings[stage] = round(timings.get(stage, 0.0) + time.perf_counter() - start, 4)
+
+    def checkpoint(self) -> None:
+        """Record the cache's work counters and write project.json (atomically)."""
+        cache = self.cache
+        self.project.work = {
+            stage: {"computed": cache.computed.get(stage, 0), "reused": cache.reused.get(stage, 0)}
+            for stage in sorted(set(cache.computed) | set(cache.reused))
+        }
+        self.project.save(self.paths.job_dir)
+
+
+def concat_spans(audio: Audio, spans: list[tuple[Seconds, Seconds]], limit: Seconds) -> Audio:
+    """The samples of ``spans`` joined, at most ``limit`` seconds."""
+    parts, total = [], 0.0
+    for start, end in spans:
+        take = min(end - start, limit - total)
+        if take <= 0:
+            break
+        parts.append(audio.slice(start, start + take).samples)
+        total += take
+    samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    return Audio(samples, audio.rate)
