@@ -10,6 +10,7 @@ from typing import Any
 from dubkit.config import Preset, load_preset
 from dubkit.errors import InputError
 from dubkit.inputs import check_input_file, check_output_file
+from dubkit.jobs.consent import Consent
 from dubkit.jobs.paths import JobPaths, default_output
 from dubkit.jobs.project import Project
 from dubkit.pipeline import DubbingPipeline, DubRequest
@@ -36,6 +37,18 @@ class DubResult:
     work: dict[str, dict[str, int]]  # stage -> {"computed": n, "reused": n}
     preset: str
     options: dict[str, Any] = field(default_factory=dict)
+    qa_file: Path | None = None  # per-line quality report (qa.json)
+    provenance_file: Path | None = None  # <output>.provenance.json
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the user should know about how the dub was made (e.g. why stock voices)."""
+        return tuple(self.options.get("notes", ()))
+
+    @property
+    def qa(self) -> dict[str, Any]:
+        """The QA summary: means, and the lines to review."""
+        return dict(self.options.get("qa", {}))
 
     @property
     def model_work(self) -> int:
@@ -56,6 +69,8 @@ class DubResult:
             "work": self.work,
             "preset": self.preset,
             "options": self.options,
+            "qa": str(self.qa_file) if self.qa_file else None,
+            "provenance": str(self.provenance_file) if self.provenance_file else None,
         }
 
 
@@ -101,14 +116,31 @@ class Dubber:
         force: bool = False,
         keep_original: bool = True,
         num_speakers: int | None = None,
+        voice: str | None = None,
+        background: str | None = None,
+        consent: Consent | str | os.PathLike[str] | None = None,
+        watermark_key: str | None = None,
+        mode: str | None = None,
     ) -> DubResult:
-        """Dub ``input`` into language ``to`` (ISO 639-1). See the README for the files written."""
+        """Dub ``input`` into language ``to`` (ISO 639-1). See the README for the files written.
+
+        ``voice`` "keep" (the default where the preset can) moves each line to its speaker's
+        voice, which needs ``consent``: a ``Consent`` or the path of a statement file; without
+        it stock voices are used and ``DubResult.notes`` says so. ``background`` is "keep",
+        "duck" or "drop"; ``mode`` "cascade", "direct" or "text-then-tts" (default: the
+        preset's). Every synthesized line
+        carries a watermark keyed by ``watermark_key`` (default: dubkit's public key).
+        """
         path = check_input_file(input)
         if num_speakers is not None and num_speakers < 1:
             raise InputError("--num-speakers must be at least 1")
+        if consent is not None and not isinstance(consent, Consent):
+            consent = Consent.from_file(consent)
+        if watermark_key is not None and not watermark_key.strip():
+            raise InputError("the watermark key must not be empty")
         out = check_output_file(Path(output) if output else default_output(path, to), path)
         request = DubRequest(path, out, to, source_language, resume, force, keep_original,
-                             num_speakers)
+                             num_speakers, voice, background, consent, watermark_key, mode)
         project = self.pipeline.run(request)
         return self._result(project, request)
 
@@ -149,4 +181,7 @@ class Dubber:
             work=dict(project.work),
             preset=self.preset.name,
             options=dict(project.options),
+            qa_file=Path(project.outputs["qa"]) if project.outputs.get("qa") else None,
+            provenance_file=Path(project.outputs["provenance"])
+            if project.outputs.get("provenance") else None,
         )

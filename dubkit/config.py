@@ -16,7 +16,10 @@ import tomllib
 
 from dubkit.errors import PresetError
 
-STAGES = ("vad", "diarization", "transcription", "translation", "synthesis")
+STAGES = ("vad", "diarization", "transcription", "translation", "speech_translation",
+          "synthesis", "voice", "separation", "watermark")
+BACKGROUND_MODES = ("keep", "duck", "drop")
+DEFAULT_WATERMARK = "spread-spectrum"  # every preset marks its speech; this unless it names one
 
 
 @dataclass(frozen=True)
@@ -29,13 +32,29 @@ class StageConfig:
 
 @dataclass(frozen=True)
 class FitConfig:
-    max_tempo: float = 1.25  # never speed a line up beyond this
+    """Timing: first the words (a shorter translation), then the audio (tempo, within bounds)."""
+
+    max_tempo: float = 1.2  # never speed a line up beyond this
+    min_tempo: float = 0.85  # a short line is slowed down to fill its slot, at most this much
+    shorten_attempts: int = 1  # times the translator is asked for a shorter line that fits
+    max_borrow: float = 1.5  # seconds of following silence a line may run into
 
 
 @dataclass(frozen=True)
 class MixConfig:
     duck_db: float = -15.0  # the original is lowered by this much while dubbed speech plays
     ramp: float = 0.08  # seconds: ducking fades in and out over this long
+    background: str = "auto"  # keep | duck | drop; auto: keep when the preset can separate
+
+
+@dataclass(frozen=True)
+class QaConfig:
+    """Thresholds below which a line is listed for review in qa.json."""
+
+    min_similarity: float = 0.6  # speaker similarity of dub to source speaker (cosine)
+    min_f0_correlation: float = 0.3  # intonation kept
+    max_duration_error: float = 0.1  # dub ends within this share of its slot
+    max_overflow: float = 0.1  # seconds
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,8 @@ class SegmentationConfig:
 @dataclass(frozen=True)
 class PipelineConfig:
     english_via_asr: bool = False  # into English, let a speech translator (Whisper) do it
+    mode: str = "cascade"  # cascade | direct | text-then-tts (the last two need a
+    # [speech_translation] stage)
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,7 @@ class Preset:
     mix: MixConfig = MixConfig()
     segmentation: SegmentationConfig = SegmentationConfig()
     pipeline: PipelineConfig = PipelineConfig()
+    qa: QaConfig = QaConfig()
     source: str = ""  # the file it was read from
 
     def stage(self, name: str) -> StageConfig | None:
@@ -71,6 +93,7 @@ class Preset:
             "mix": asdict(self.mix),
             "segmentation": asdict(self.segmentation),
             "pipeline": asdict(self.pipeline),
+            "qa": asdict(self.qa),
         }
 
     def fingerprint(self) -> str:
@@ -119,7 +142,7 @@ def load_preset(name_or_path: str | os.PathLike[str]) -> Preset:
 
 
 _SECTIONS = {"fit": FitConfig, "mix": MixConfig, "segmentation": SegmentationConfig,
-             "pipeline": PipelineConfig}
+             "pipeline": PipelineConfig, "qa": QaConfig}
 
 
 def preset_from_dict(data: dict[str, Any], default_name: str, source: str = "") -> Preset:
@@ -151,8 +174,17 @@ def preset_from_dict(data: dict[str, Any], default_name: str, source: str = "") 
     if "transcription" not in stages:
         raise PresetError(f"preset {name!r} has no [transcription] section")
     fit = sections.get("fit", FitConfig())
-    if fit.max_tempo < 1.0:
-        raise PresetError(f"preset {name!r}: fit.max_tempo must be at least 1.0")
+    if fit.max_tempo < 1.0 or not 0.0 < fit.min_tempo <= 1.0:
+        raise PresetError(f"preset {name!r}: fit.max_tempo must be at least 1.0 and "
+                          "fit.min_tempo in (0, 1]")
+    if fit.shorten_attempts < 0 or fit.max_borrow < 0:
+        raise PresetError(f"preset {name!r}: fit.shorten_attempts and fit.max_borrow must be "
+                          "at least 0")
+    background = sections.get("mix", MixConfig()).background
+    if background not in BACKGROUND_MODES + ("auto",):
+        raise PresetError(f"preset {name!r}: mix.background must be auto or one of "
+                          f"{', '.join(BACKGROUND_MODES)}")
+    stages.setdefault("watermark", StageConfig(DEFAULT_WATERMARK))
     from dubkit.registry import check_stage_backends
 
     preset = Preset(name, description, stages, source=source, **sections)

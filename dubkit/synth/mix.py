@@ -1,7 +1,16 @@
-"""Mix dubbed speech over the original soundtrack: duck the original under it, never clip."""
+"""Mix dubbed speech over the original soundtrack, never clipping.
+
+What stays of the original under the dub is the ``background`` mode:
+
+- ``"duck"``: the whole original, lowered by ``duck_db`` while dubbed speech plays;
+- ``"keep"``: the separated background (music and effects, see ``analysis.separation``) at its
+  original level wherever the dub or the original speech plays, crossfaded to the untouched
+  original everywhere else;
+- ``"drop"``: nothing; the dub over silence.
+"""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
@@ -10,6 +19,7 @@ from dubkit import dsp
 from dubkit.errors import InputError
 from dubkit.types import Audio, Seconds
 
+BACKGROUND_MODES = ("keep", "duck", "drop")
 PEAK_CEILING_DBFS = -1.0  # the mix never peaks above this
 LIMITER_SMOOTH: Seconds = 0.02  # limiter gain changes take this long (no audible clicks)
 
@@ -19,16 +29,30 @@ def mix_dub(
     placed: Sequence[tuple[Seconds, Audio]],
     duck_db: float = -15.0,
     ramp: Seconds = 0.08,
+    *,
+    background: str = "duck",
+    separated: Audio | None = None,
+    speech_spans: Sequence[tuple[Seconds, Seconds]] = (),
+    mark: Callable[[Audio], Audio] | None = None,
 ) -> Audio:
-    """The original with each dub clip laid over it from its start time.
+    """The original's soundtrack with each dub clip laid over it from its start time.
 
     The result has the original's rate, channels and exact length. Each clip is resampled to
     the original's rate, mixed to mono and put on every channel; clips that overlap add, and
-    whatever runs past either end of the original is cut off. While dubbed speech plays the
-    original is lowered by ``duck_db`` (see ``duck_envelope``). If the sum would peak above
+    whatever runs past either end of the original is cut off. Under the dub goes, by
+    ``background`` (see the module docstring): ``"duck"``, the original lowered by ``duck_db``
+    while dubbed speech plays (see ``duck_envelope``); ``"keep"``, ``separated`` (the original's
+    background, same rate, channels and length) wherever a dub clip or one of ``speech_spans``
+    (the original's speech, seconds) plays, the original elsewhere, switched through ``ramp``
+    crossfades that lie outside those spans; ``"drop"``, silence. If the sum would peak above
     ``PEAK_CEILING_DBFS`` a smooth limiter brings those stretches down instead of clipping.
+
+    ``mark`` (a watermark's embed) is applied to the dub bus, all clips on one timeline, before
+    anything else is mixed in: one continuous mark spans short lines that could not each carry
+    a whole payload.
     """
     _check(duck_db, ramp)
+    _check_background(original, background, separated)
     rate, n = original.rate, original.num_samples
     dub = np.zeros(n, dtype=np.float64)  # (samples,) mono dub bus
     spans = []
@@ -41,9 +65,18 @@ def mix_dub(
             continue
         dub[lo:hi] += x[lo - a:hi - a]
         spans.append((lo / rate, hi / rate))
-    gain = duck_envelope(n, rate, spans, duck_db, ramp)  # (samples,)
-    mixed = original.samples.astype(np.float64) * gain + dub  # broadcast over channels
-    return Audio(_limit(mixed, rate).astype(np.float32), rate)
+    if mark is not None and spans:
+        dub = mark(Audio(dub.astype(np.float32), rate)).samples.astype(np.float64)
+    bed = original.samples.astype(np.float64)  # (samples,) or (channels, samples)
+    if background == "duck":
+        bed *= duck_envelope(n, rate, spans, duck_db, ramp)
+    elif background == "keep":
+        # depth 1 (the separated background) from a ramp before each span to a ramp after it
+        depth = span_depth(n, rate, [*spans, *speech_spans], ramp)  # (samples,)
+        bed += depth * (separated.samples.astype(np.float64) - bed)
+    else:
+        bed[...] = 0.0
+    return Audio(_limit(bed + dub, rate).astype(np.float32), rate)  # dub broadcast to channels
 
 
 def duck_envelope(
@@ -61,7 +94,17 @@ def duck_envelope(
     touching spans one smooth dip and spans closer than two ramps a shallow, smooth saddle.
     """
     _check(duck_db, ramp)
-    depth = np.zeros(num_samples, dtype=np.float64)  # (samples,) 0 = untouched, 1 = fully ducked
+    depth = span_depth(num_samples, rate, spans, ramp)
+    floor = dsp.db_to_gain(duck_db)
+    return (1.0 - (1.0 - floor) * depth).astype(np.float32)
+
+
+def span_depth(
+    num_samples: int, rate: int, spans: Sequence[tuple[Seconds, Seconds]], ramp: Seconds
+) -> np.ndarray:
+    """``(num_samples,)`` float64: 1 inside ``spans``, 0 away from them, raised-cosine ramps of
+    ``ramp`` seconds just outside each span; overlapping shapes merge by their maximum."""
+    depth = np.zeros(num_samples, dtype=np.float64)  # (samples,) 0 = untouched, 1 = fully in
     r = int(round(ramp * rate))
     edge = (0.5 - 0.5 * np.cos(np.pi * (np.arange(r) + 0.5) / r)) if r else np.zeros(0)  # (r,)
     for start, end in spans:
@@ -75,8 +118,7 @@ def duck_envelope(
             continue
         part = shape[lo - (a - r):hi - (a - r)]
         np.maximum(depth[lo:hi], part, out=depth[lo:hi])
-    floor = dsp.db_to_gain(duck_db)
-    return (1.0 - (1.0 - floor) * depth).astype(np.float32)
+    return depth
 
 
 def _limit(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -95,6 +137,22 @@ def _limit(samples: np.ndarray, rate: int) -> np.ndarray:
     if peak > ceiling:  # rounding in the mean: at most a hair over
         out *= ceiling / peak
     return out
+
+
+def _check_background(original: Audio, background: str, separated: Audio | None) -> None:
+    if background not in BACKGROUND_MODES:
+        raise InputError(
+            f"unknown background mode {background!r}; choose one of {', '.join(BACKGROUND_MODES)}"
+        )
+    if background != "keep":
+        return
+    if separated is None:
+        raise InputError("background 'keep' needs the separated background (separated=...)")
+    if separated.rate != original.rate or separated.samples.shape != original.samples.shape:
+        raise InputError(
+            f"the separated background ({separated.rate} Hz, shape {separated.samples.shape}) "
+            f"must match the original ({original.rate} Hz, shape {original.samples.shape})"
+        )
 
 
 def _check(duck_db: float, ramp: Seconds) -> None:

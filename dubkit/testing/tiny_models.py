@@ -33,6 +33,8 @@ SEED = 0
 TINY_WHISPER_CHUNK_SECONDS = 10
 TINY_WHISPER_MAX_NEW_TOKENS = 32
 TINY_T5_MAX_NEW_TOKENS = 32
+TINY_SEAMLESS_MAX_NEW_TOKENS = 12
+TINY_SEAMLESS_TEXT_ONLY: tuple[str, ...] = ("el", "he")  # text targets it cannot speak
 
 # Common pairs merged in the tiny byte-level BPE (GPT-2 byte alphabet, "Ġ" is a space).
 _MERGES: tuple[tuple[str, str], ...] = (
@@ -249,6 +251,88 @@ def build_tiny_vits(folder: Path) -> Path:
     return folder
 
 
+def build_tiny_seamless(folder: Path) -> Path:
+    """A SeamlessM4Tv2Model of about 100k parameters (hidden size 16, one layer per stack) with a
+    real SeamlessM4TProcessor (80-bin fbank feature extractor, a letter BPE tokenizer with
+    ``__xxx__`` language tokens) and a generation config carrying the language maps and the
+    token/character tables that speech generation needs. It speaks the tiny languages and
+    writes two more (Greek, Hebrew) as text only, like the real model's 36 speech and 96 text
+    targets. Text is always ``TINY_SEAMLESS_MAX_NEW_TOKENS`` tokens long (end and special tokens
+    are suppressed), so outputs have a fixed amount of work."""
+    from transformers import (
+        GenerationConfig,
+        SeamlessM4TFeatureExtractor,
+        SeamlessM4TProcessor,
+        SeamlessM4TTokenizer,
+        SeamlessM4Tv2Config,
+        SeamlessM4Tv2Model,
+    )
+
+    from dubkit.translate.seamless import ISO_TO_SEAMLESS
+
+    folder = _prepare(folder)
+    speech = [ISO_TO_SEAMLESS[code] for code in TINY_LANGUAGES]
+    text = speech + [ISO_TO_SEAMLESS[code] for code in TINY_SEAMLESS_TEXT_ONLY]
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    specials = ["<pad>", "<unk>", "<s>", "</s>"]
+    vocab = {token: i for i, token in enumerate(specials + ["\u2581"] + letters)}
+    merges = [("\u2581", c) for c in letters]  # "▁a": a letter starting a word
+    for a, b in merges:
+        vocab[a + b] = len(vocab)
+    lang_tokens = [f"__{code}__" for code in text]
+    for token in lang_tokens:
+        vocab[token] = len(vocab)
+    tokenizer = SeamlessM4TTokenizer(vocab=dict(vocab), merges=merges, src_lang="eng",
+                                     tgt_lang="fra", additional_special_tokens=lang_tokens)
+    chars = specials + ["\u2581"] + letters
+    units = 32  # discrete speech units; the real model has 10,000
+    t2u_vocab = 4 + units + len(speech)  # control symbols, units, language tokens
+    config = SeamlessM4Tv2Config(
+        vocab_size=len(vocab), t2u_vocab_size=t2u_vocab, char_vocab_size=len(chars),
+        hidden_size=16, max_position_embeddings=1024, t2u_max_position_embeddings=4096,
+        encoder_layers=1, encoder_ffn_dim=32, encoder_attention_heads=2,
+        decoder_layers=1, decoder_ffn_dim=32, decoder_attention_heads=2,
+        speech_encoder_layers=1, speech_encoder_attention_heads=2,
+        speech_encoder_intermediate_size=32,
+        t2u_encoder_layers=1, t2u_encoder_ffn_dim=32, t2u_encoder_attention_heads=2,
+        t2u_decoder_layers=1, t2u_decoder_ffn_dim=32, t2u_decoder_attention_heads=2,
+        t2u_variance_predictor_embed_dim=16, t2u_variance_predictor_hidden_dim=16,
+        # 320 samples per unit frame at 16 kHz, as the real vocoder; few channels.
+        upsample_initial_channel=64, resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]],
+        unit_hifi_gan_vocab_size=t2u_vocab, unit_embed_dim=16, lang_embed_dim=4, spkr_embed_dim=4,
+        vocoder_num_langs=len(speech), vocoder_num_spkrs=2, sampling_rate=16_000,
+        max_new_tokens=TINY_SEAMLESS_MAX_NEW_TOKENS,
+    )
+    with _quiet(), _seeded(SEED), _errors_only():
+        model = SeamlessM4Tv2Model(config).eval()
+        # Random weights drive the vocoder's tanh into square waves; quieter noise is kinder
+        # to the loudness and fitting stages downstream (as for tiny-vits).
+        model.vocoder.hifi_gan.conv_post.weight.data.mul_(0.05)
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=vocab["</s>"], bos_token_id=vocab["<s>"],
+        eos_token_id=vocab["</s>"], pad_token_id=vocab["<pad>"],
+        max_new_tokens=TINY_SEAMLESS_MAX_NEW_TOKENS,
+        # Random weights: keep to letters so every line has characters to speak.
+        suppress_tokens=[vocab[t] for t in specials + lang_tokens],
+        text_decoder_lang_to_code_id={code: vocab[f"__{code}__"] for code in text},
+        t2u_lang_code_to_id={code: 4 + units + i for i, code in enumerate(speech)},
+        vocoder_lang_code_to_id={code: i for i, code in enumerate(speech)},
+        id_to_text={str(i): token for token, i in vocab.items()},
+        char_to_id={c: i for i, c in enumerate(chars)},
+    )
+    feature_extractor = SeamlessM4TFeatureExtractor(
+        feature_size=80, num_mel_bins=80, sampling_rate=16_000, stride=2, padding_value=0.0
+    )
+    with _quiet():
+        model.save_pretrained(folder)
+        processor = SeamlessM4TProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer)
+        processor.save_pretrained(folder)
+        feature_extractor.save_pretrained(folder)  # preprocessor_config.json, as real checkpoints
+    _write_card(folder, "tiny-seamless", "s2st", model,
+                text_languages=list(TINY_LANGUAGES + TINY_SEAMLESS_TEXT_ONLY))
+    return folder
+
+
 def parameter_count(folder: Path) -> int:
     """Number of parameters stored in a model folder's safetensors files."""
     from safetensors import safe_open
@@ -313,6 +397,19 @@ def _seeded(seed: int) -> Iterator[None]:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def _errors_only() -> Iterator[None]:
+    """transformers' advisory warnings off for the block (the caller's level is restored)."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 @contextlib.contextmanager

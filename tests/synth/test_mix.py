@@ -112,3 +112,46 @@ def test_bad_settings() -> None:
         mix_dub(original, [], duck_db=3.0)
     with pytest.raises(InputError):
         duck_envelope(10, RATE, [], ramp=-1.0)
+
+
+def test_keep_puts_the_dub_over_the_separated_background_and_passes_the_rest() -> None:
+    rng = np.random.default_rng(3)
+    music = (0.05 * rng.standard_normal((2, 4 * RATE))).astype(np.float32)
+    speech = np.zeros((2, 4 * RATE), np.float32)
+    speech[:, int(1.0 * RATE):int(2.5 * RATE)] = 0.2  # the original line, 1.0-2.5 s
+    original = Audio(music + speech, RATE)
+    out = mix_dub(original, [(1.0, click(1.0, RATE, 0.1))], ramp=0.05, background="keep",
+                  separated=Audio(music, RATE), speech_spans=[(1.0, 2.5)])
+    assert out.samples.shape == original.samples.shape
+    # Where the dub speaks and where the original speech ran on: background only, full level.
+    assert np.allclose(out.samples[:, RATE:2 * RATE], music[:, RATE:2 * RATE] + 0.1, atol=1e-6)
+    assert np.allclose(out.samples[:, 2 * RATE:int(2.5 * RATE)],
+                       music[:, 2 * RATE:int(2.5 * RATE)], atol=1e-6)
+    # Away from both (past the crossfades): the original, sample for sample.
+    assert np.array_equal(out.samples[:, :int(0.95 * RATE) - 1],
+                          original.samples[:, :int(0.95 * RATE) - 1])
+    assert np.array_equal(out.samples[:, int(2.55 * RATE) + 1:],
+                          original.samples[:, int(2.55 * RATE) + 1:])
+    # The switch is a smooth crossfade, not a step.
+    fade = out.samples[0, int(0.95 * RATE):RATE] - music[0, int(0.95 * RATE):RATE]
+    assert np.all(np.diff(fade) <= 1e-7)  # the 0.2 speech fades out monotonically
+
+
+def test_drop_leaves_the_dub_alone_and_duck_stays_the_default() -> None:
+    original = Audio(noise(2.0, channels=2), RATE)
+    out = mix_dub(original, [(0.5, click(0.5, RATE))], background="drop")
+    assert out.samples.shape == (2, 2 * RATE)
+    assert np.all(out.samples[:, :int(0.5 * RATE)] == 0)
+    assert np.allclose(out.samples[:, int(0.5 * RATE):RATE], 0.2)
+    assert np.array_equal(mix_dub(original, [(0.5, click(0.5, RATE))]).samples,
+                          mix_dub(original, [(0.5, click(0.5, RATE))], background="duck").samples)
+
+
+def test_background_mode_errors() -> None:
+    original = Audio(noise(1.0), RATE)
+    with pytest.raises(InputError, match="keep, duck, drop"):
+        mix_dub(original, [], background="mute")
+    with pytest.raises(InputError, match="separated"):
+        mix_dub(original, [], background="keep")
+    with pytest.raises(InputError, match="must match"):
+        mix_dub(original, [], background="keep", separated=Audio(noise(0.5), RATE))

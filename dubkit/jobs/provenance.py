@@ -1,0 +1,80 @@
+"""The provenance manifest written beside every output: ``<output>.provenance.json``.
+
+It says what made the file (input, preset, models and their licenses), what it carries (the
+watermark payload and key id, never the key), on what consent voices were kept, and the sha256 of
+the output, so that ``dubkit verify`` can tell whether a file is exactly the one dubkit wrote.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Any
+
+from dubkit.config import Preset
+from dubkit.errors import InputError
+from dubkit.hashing import sha256_file
+from dubkit.jobs.atomic import write_text
+from dubkit.jobs.paths import JobPaths
+from dubkit.jobs.project import Project
+
+FORMAT = "dubkit-provenance/1"
+SUFFIX = ".provenance.json"
+
+
+def manifest_path(output: Path) -> Path:
+    output = Path(output)
+    return output.with_name(output.name + SUFFIX)
+
+
+def build_manifest(project: Project, paths: JobPaths, preset: Preset) -> dict[str, Any]:
+    from dubkit import __version__
+
+    options = project.options
+    return {
+        "format": FORMAT,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "generator": f"dubkit {__version__}",
+        "input": {"name": Path(project.input["path"]).name, "sha256": project.input["sha256"]},
+        "output": {"name": paths.output.name, "sha256": sha256_file(paths.output)},
+        "languages": {"source": project.source_language, "target": project.target_language},
+        "preset": {"name": preset.name, "fingerprint": preset.fingerprint()},
+        "models": [{k: m[k] for k in ("name", "stage", "source", "license")}
+                   for m in project.models],
+        "mode": options.get("mode", "cascade"),
+        "voice": options.get("voice"),
+        "consent": _consent(options.get("consent")),
+        "watermark": options.get("watermark"),
+        "synthesized": [
+            {"start": s.placement.start, "end": s.placement.end, "speaker": s.speaker}
+            for s in project.segments if s.placement is not None and s.audio_file
+        ],
+    }
+
+
+def write_manifest(project: Project, paths: JobPaths, preset: Preset) -> Path:
+    """Write the manifest of ``paths.output`` atomically; returns its path."""
+    path = manifest_path(paths.output)
+    data = build_manifest(project, paths, preset)
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def read_manifest(media: Path) -> dict[str, Any] | None:
+    """The manifest beside ``media``, or None; a damaged one is an error."""
+    path = manifest_path(media)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InputError(f"{path} is not a valid provenance manifest (not JSON)") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError(f"{path} is not a dubkit provenance manifest ({FORMAT})")
+    return data
+
+
+def _consent(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not record:
+        return None
+    return {"kind": record["kind"], "sha256": record["sha256"]}

@@ -1,0 +1,140 @@
+"""Voice, consent, background, mode, QA, provenance and verify on the sample with tiny models."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dubkit import Dubber
+from dubkit.cli.main import cli
+from dubkit.hashing import sha256_file
+from dubkit.jobs.consent import STATEMENT_FILE, Consent
+from dubkit.jobs.provenance import manifest_path
+
+SAMPLE = Path(__file__).parents[1] / "samples" / "jfk.mp4"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def dubber():
+    return Dubber(preset="tiny-test")
+
+
+@pytest.fixture
+def talk(tmp_path):
+    shutil.copy(SAMPLE, tmp_path / "talk.mp4")
+    return tmp_path / "talk.mp4"
+
+
+def test_keeping_voices_without_consent_falls_back_to_stock_voices(dubber, talk):
+    result = dubber.translate(talk, to="es", source_language="en")
+    assert result.options["voice"] == "stock"
+    assert any("consent" in note for note in result.notes)
+    assert "convert" not in result.work
+    assert result.options["consent"] is None
+
+
+def test_consent_statement_keeps_voices_and_is_recorded(dubber, talk, tmp_path):
+    statement = tmp_path / "consent.txt"
+    statement.write_text("I, the speaker, agree that my voice is kept in the Spanish dub.\n")
+    result = dubber.translate(talk, to="es", source_language="en", consent=statement,
+                              voice="keep")
+    assert result.options["voice"] == "keep" and not result.notes
+    assert result.work["convert"]["computed"] >= 1
+    record = result.options["consent"]
+    assert record["kind"] == "statement"
+    assert record["sha256"] == Consent.from_file(statement).sha256
+    assert (result.job_dir / STATEMENT_FILE).read_text() == statement.read_text()
+    profiles = json.loads((result.job_dir / "analysis" / "speakers.json").read_text())
+    prosody = json.loads((result.job_dir / "analysis" / "prosody.json").read_text())
+    assert set(profiles) == {s.id for s in result.speakers}
+    assert set(prosody) == {s.id for s in result.segments}
+    manifest = json.loads(manifest_path(result.output).read_text())
+    assert manifest["consent"] == {"kind": "statement", "sha256": record["sha256"]}
+    assert manifest["voice"] == "keep"
+
+
+def test_stock_voice_needs_no_consent_and_converts_nothing(dubber, talk):
+    result = dubber.translate(talk, to="es", source_language="en", voice="stock")
+    assert result.options["voice"] == "stock" and not result.notes
+    assert "convert" not in result.work
+
+
+def test_qa_report_and_provenance_describe_the_output(dubber, talk):
+    result = dubber.translate(talk, to="es", source_language="en")
+    qa = json.loads(result.qa_file.read_text())
+    placed = [s for s in result.segments if s.placement is not None]
+    assert [s["id"] for s in qa["segments"]] == [s.id for s in placed]
+    for seg in qa["segments"]:
+        assert seg["slot"] > 0 and 0.85 <= seg["tempo"] <= 1.2
+    assert result.qa["overall"]["lines"] == len(placed)
+    manifest = json.loads(result.provenance_file.read_text())
+    assert manifest["output"]["sha256"] == sha256_file(result.output)
+    assert manifest["input"]["sha256"] == sha256_file(talk)
+    assert manifest["watermark"]["payload"] == result.options["watermark"]["payload"]
+    assert "key" not in manifest["watermark"]  # only its id
+    assert {m["name"] for m in manifest["models"]} == {"tiny-whisper", "tiny-t5", "tiny-vits"}
+
+
+def test_watermark_payload_is_kept_across_reruns(dubber, talk):
+    first = dubber.translate(talk, to="es", source_language="en")
+    again = dubber.translate(talk, to="es", source_language="en")
+    assert first.options["watermark"]["payload"] == again.options["watermark"]["payload"]
+
+
+def test_a_watermark_key_changes_the_recorded_key_id(dubber, talk):
+    default = dubber.translate(talk, to="es", source_language="en")
+    keyed = dubber.translate(talk, to="es", source_language="en", watermark_key="s3cret",
+                             force=True)
+    assert default.options["watermark"]["key_id"] != keyed.options["watermark"]["key_id"]
+    assert "s3cret" not in result_text(keyed)
+
+
+def result_text(result) -> str:
+    return (result.project_file.read_text() + result.provenance_file.read_text())
+
+
+def test_verify_finds_the_mark_of_a_dub_and_not_in_the_source(talk):
+    runner = CliRunner()
+    out = runner.invoke(cli, ["translate", str(talk), "--preset", "tiny-test", "--to", "es",
+                              "--from", "en", "--background", "drop", "--json"])
+    assert out.exit_code == 0, out.output
+    dubbed = Path(json.loads(out.stdout)["output"])
+    found = runner.invoke(cli, ["verify", str(dubbed), "--json"])
+    assert found.exit_code == 0, found.output
+    report = json.loads(found.stdout)
+    manifest = json.loads(manifest_path(dubbed).read_text())
+    assert report["job_id"] == manifest["watermark"]["payload"]
+    assert report["manifest_checks"] == {"file": True, "key": True, "payload": True}
+    assert report["ranges"]
+    clean = runner.invoke(cli, ["verify", str(talk)])
+    assert clean.exit_code == 3, clean.output
+    other = runner.invoke(cli, ["verify", str(dubbed), "--key", "not-the-key"])
+    assert other.exit_code == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--background", "keep"], "cannot separate"),
+    (["--mode", "direct"], "no direct speech translator"),
+    (["--consent", "missing.txt"], "does not exist"),
+    (["--consent-self", "--i-have-consent"], "not several"),
+])
+def test_options_the_preset_cannot_serve_are_one_line_errors(talk, args, message):
+    out = CliRunner().invoke(cli, ["translate", str(talk), "--preset", "tiny-test", "--to", "es",
+                                   *args])
+    assert out.exit_code == 2, out.output
+    assert message in out.output
+    assert "Traceback" not in out.output
+    assert not (talk.parent / "talk.es.mp4").exists()
+
+
+def test_empty_consent_statement_is_refused(talk, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    out = CliRunner().invoke(cli, ["translate", str(talk), "--preset", "tiny-test", "--to", "es",
+                                   "--consent", str(empty)])
+    assert out.exit_code == 2 and "is empty" in out.output

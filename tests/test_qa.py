@@ -1,0 +1,106 @@
+"""The QA report: F0 correlation, duration and overflow checks, similarity, qa.json shape."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from dubkit import dsp
+from dubkit.errors import InputError
+from dubkit.models import model_status
+from dubkit.qa import QaInput, QaThresholds, build_report, f0_correlation
+from dubkit.types import Audio
+
+RATE = 16_000
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+def voice(seconds: float, f0_start: float, f0_end: float, rate: int = RATE) -> Audio:
+    """A buzzy vowel-like tone whose pitch glides from ``f0_start`` to ``f0_end`` Hz, with a
+    little vibrato-free wobble in the middle so the contour is not a straight line."""
+    t = np.arange(int(seconds * rate)) / rate
+    u = t / seconds
+    f0 = f0_start + (f0_end - f0_start) * u + 15 * np.sin(2 * np.pi * 1.5 * u)
+    phase = 2 * np.pi * np.cumsum(f0) / rate
+    x = sum(np.sin(k * phase) / k for k in range(1, 12))
+    return Audio(dsp.fade(0.2 * x / np.max(np.abs(x)), rate, 0.02, 0.02), rate)
+
+
+class DotEmbedder:
+    """Embeds by pitch only: a unit vector at an angle set by the median F0."""
+
+    def embed(self, audio: Audio) -> np.ndarray:
+        from dubkit.analysis.pitch import median_f0
+
+        angle = (median_f0(audio) or 0.0) / 50.0  # 50 Hz apart: cosine 0.54, 10 Hz: 0.98
+        return np.array([np.cos(angle), np.sin(angle)])
+
+
+def test_f0_correlation_follows_the_contour_shape_not_length_or_level() -> None:
+    rise = voice(1.5, 120, 200)
+    assert f0_correlation(rise, voice(2.2, 200, 330)) > 0.9  # longer, a woman's range
+    assert f0_correlation(rise, voice(1.0, 200, 120)) < -0.5  # falls instead
+    silence = Audio.silence(1.0, RATE)
+    assert f0_correlation(rise, silence) is None
+
+
+def test_report_flags_with_reasons_and_serialises() -> None:
+    good = QaInput("s1", "SPEAKER_00", voice(1.5, 120, 180), voice(1.5, 125, 190), slot=1.55,
+                   tempo=1.05)
+    bad = QaInput("s2", "SPEAKER_01", voice(1.5, 120, 180), voice(2.0, 300, 180), slot=1.5,
+                  tempo=1.3, overflow=0.4)
+    report = build_report([good, bad], DotEmbedder())
+    s1, s2 = report.segments
+    assert s1.passed and s1.duration_ratio == pytest.approx(1.5 / 1.55, abs=0.03)
+    assert {i.check for i in s2.issues} == {"similarity", "f0_correlation", "duration_ratio",
+                                            "overflow"}
+    assert any("too long" in i.message for i in s2.issues)
+    assert [s.id for s in report.flagged] == ["s2"]
+    d = json.loads(json.dumps(report.to_dict()))  # qa.json is plain JSON
+    assert d["version"] == 1 and d["thresholds"]["similarity"] == 0.6
+    assert d["summary"]["segments"] == 2 and d["summary"]["flagged"] == 1
+    assert d["summary"]["flagged_by_check"]["overflow"] == ["s2"]
+    assert set(d["summary"]["speakers"]) == {"SPEAKER_00", "SPEAKER_01"}
+    assert d["summary"]["overflow"]["max"] == pytest.approx(0.4)
+    assert d["segments"][1]["issues"][0]["check"] == "similarity"
+
+
+def test_unmeasurable_figures_are_noted_not_flagged() -> None:
+    silent_dub = QaInput("s1", "A", voice(1.0, 120, 150), Audio.silence(0.05, RATE), slot=1.0)
+    report = build_report([silent_dub], embedder=None)
+    seg = report.segments[0]
+    assert seg.similarity is None and seg.f0_correlation is None
+    assert any("F0" in n for n in seg.notes)
+    assert [i.check for i in seg.issues] == ["duration_ratio"]  # an empty dub is too short
+    assert report.summary()["similarity"] is None
+    loose = QaThresholds(duration_ratio=(0.0001, 10.0))
+    with pytest.raises(InputError):
+        QaThresholds(duration_ratio=(1.2, 1.1))
+    assert build_report([silent_dub], thresholds=loose).segments[0].duration_ratio == 0.0
+
+
+@pytest.mark.skipif(not model_status("resemblyzer").available,
+                    reason="resemblyzer weights not installed: pip install resemblyzer==0.1.4")
+def test_real_speaker_similarity_separates_same_from_other_voice() -> None:
+    wav = DATA / "diar_pyannote_sample" / "sample.wav"
+    if not wav.exists():
+        pytest.skip(f"shared recordings not found at {DATA}")
+    from dubkit.analysis.resemblyzer_embedder import ResemblyzerEmbedder
+    from dubkit.analysis.rttm import read_rttm
+
+    x, rate = sf.read(wav, dtype="float32")
+    audio = Audio(x, rate)
+    turns = [t for t in read_rttm(wav.with_suffix(".rttm"))["sample"] if t.duration > 1.5]
+    by = {}
+    for t in turns:
+        by.setdefault(t.speaker, []).append(audio.slice(t.start, t.end))
+    same = next(v for v in by.values() if len(v) >= 2)
+    other = next(v[0] for v in by.values() if v is not same)
+    records = [QaInput("same", "A", same[0], same[1], slot=same[1].duration),
+               QaInput("other", "A", same[0], other, slot=other.duration)]
+    report = build_report(records, ResemblyzerEmbedder())
+    s_same, s_other = (s.similarity for s in report.segments)
+    assert s_same > 0.75 and s_same > s_other + 0.1, (s_same, s_other)

@@ -1,0 +1,123 @@
+"""The default watermark after what happens to a dub: codecs, resampling, gain, mixing under
+noise, excerpts, and dubkit's own muxing into MP4. Attacks run through dubkit.media.transcode.
+
+Attacks the current design does not survive at >= 30 dB signal-to-watermark ratio are marked
+xfail (not strict) with the reason, so the suite records them without hiding them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dubkit.dsp import resample
+from dubkit.types import Audio
+from dubkit.watermark import Payload, SpreadSpectrumWatermarker
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+CLIP = DATA / "multi_picovoice_leopard" / "test_es.wav"  # 8.7 s of dense read speech
+PAYLOAD = Payload(0x0BADF00D, 1)
+
+
+def _ffmpeg_or_skip() -> None:
+    from dubkit.errors import MediaError
+    from dubkit.media.ffmpeg_bin import ffmpeg_path
+
+    try:
+        ffmpeg_path()
+    except MediaError as e:
+        pytest.skip(f"no ffmpeg: {e}")
+
+
+@pytest.fixture(scope="module")
+def marked():
+    """(watermarker, host, marked) at 24 kHz, as Kokoro synthesizes."""
+    import soundfile as sf
+
+    if not CLIP.is_file():
+        pytest.skip(f"{CLIP} is absent (real recordings live in ../shared/data)")
+    x, rate = sf.read(CLIP, dtype="float32")
+    host = resample(Audio(0.5 * x / np.abs(x).max(), rate), 24_000)
+    wm = SpreadSpectrumWatermarker()
+    return wm, host, wm.embed(host, PAYLOAD)
+
+
+def _weak(reason: str):
+    return pytest.mark.xfail(reason=reason, strict=False)
+
+
+def _mix(audio: Audio, interferer: np.ndarray, below_db: float) -> Audio:
+    x = audio.samples
+    n = interferer[: x.size] * np.sqrt(np.mean(x**2) / np.mean(interferer[: x.size] ** 2))
+    return Audio(x + n * 10 ** (-below_db / 20), audio.rate)
+
+
+def _music(n: int, rate: int) -> np.ndarray:
+    """A chord of harmonic tones with a beat: a stand-in for background music."""
+    t = np.arange(n) / rate
+    chord = sum(np.sin(2 * np.pi * f * t) * (0.6 ** k) for f in (220, 277, 330, 440)
+                for k in range(1))
+    return chord * (0.6 + 0.4 * (np.sin(2 * np.pi * 2 * t) > 0))
+
+
+ATTACKS = [
+    pytest.param("resample 48k-16k-48k", id="resample"),
+    pytest.param("gain -6 dB", id="gain-6"),
+    pytest.param("gain +6 dB", id="gain+6"),
+    pytest.param("aac in mp4 (mux_dub)", id="video"),
+    pytest.param("aac 64k", id="aac64",
+                 marks=_weak("AAC 64k perturbs the log band energies near the lattice margin")),
+    pytest.param("mp3 64k", id="mp3", marks=_weak("MP3 64k: ~0.1 nat noise per tile, too much")),
+    pytest.param("opus 24k", id="opus", marks=_weak("Opus 24k reshapes band energies")),
+    pytest.param("white noise -10 dB", id="noise",
+                 marks=_weak("noise at -10 dB swamps the tiles the mark lives in")),
+    pytest.param("music -10 dB", id="music",
+                 marks=_weak("music at -10 dB swamps the tiles the mark lives in")),
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_survives(marked, attack):
+    from dubkit.media import transcode
+
+    wm, host, audio = marked
+    rng = np.random.default_rng(0)
+    if attack.startswith(("aac", "mp3", "opus", "resample")):
+        _ffmpeg_or_skip()
+    if attack == "resample 48k-16k-48k":
+        out = transcode.resample_chain(resample(audio, 48_000), [16_000, 48_000])
+    elif attack.startswith("gain"):
+        out = Audio(np.clip(audio.samples * (0.5 if "-" in attack else 2.0), -1, 1), audio.rate)
+    elif attack == "aac in mp4 (mux_dub)":
+        _ffmpeg_or_skip()
+        out = transcode.video_round_trip(audio)
+    elif attack.endswith("k"):
+        codec, rate = attack.split()
+        out = transcode.codec_round_trip(audio, codec, int(rate[:-1]))
+    elif attack.startswith("white"):
+        out = _mix(audio, rng.standard_normal(audio.num_samples), 10)
+    else:
+        out = _mix(audio, _music(audio.num_samples, audio.rate), 10)
+    found = wm.detect(out)
+    assert found.found and found.payload == PAYLOAD, f"{attack}: score {found.score:.1f}"
+
+
+@pytest.mark.parametrize("start", [0.4, 2.5, 5.1])
+def test_any_3s_excerpt(marked, start):
+    wm, _, audio = marked
+    excerpt = audio.slice(start, start + 3.0)
+    found = wm.detect(excerpt)
+    if not found.found:
+        pytest.xfail(f"3 s excerpt at {start} s: score {found.score:.1f} (needs a denser mark)")
+    assert found.payload in (PAYLOAD, None)
+
+
+def test_unmarked_after_the_same_attacks_is_not_flagged(marked):
+    from dubkit.media import transcode
+
+    _ffmpeg_or_skip()
+    wm, host, _ = marked
+    for out in (transcode.codec_round_trip(host, "aac", 64), transcode.video_round_trip(host),
+                transcode.codec_round_trip(host, "mp3", 64)):
+        assert not wm.detect(out).found
