@@ -92,29 +92,37 @@ def fade(
 def trim_silence(
     audio: Audio, threshold_db: float = -40.0, keep: Seconds = 0.02, frame: Seconds = 0.01
 ) -> Audio:
-    """``audio`` without its leading and trailing silence.
+    """``audio`` without its leading and trailing silence (see ``speech_bounds``)."""
+    a, b = speech_bounds(audio, threshold_db, keep, frame)
+    return Audio(audio.samples[..., a:b], audio.rate)
+
+
+def speech_bounds(
+    audio: Audio, threshold_db: float = -40.0, keep: Seconds = 0.02, frame: Seconds = 0.01
+) -> tuple[int, int]:
+    """First and one-past-last sample of what is not edge silence in ``audio``.
 
     Silence is every frame whose RMS is more than ``-threshold_db`` dB below the loudest frame's
     (relative, so quiet and loud takes trim alike); ``keep`` seconds of it stay on each side so
-    that soft onsets and releases survive. Digital silence trims to zero samples.
+    that soft onsets and releases survive. Digital silence gives an empty span.
     """
     rate = audio.rate
     mono = audio.mono().samples  # (samples,)
     hop = max(1, int(round(frame * rate)))
     n_frames = -(-mono.shape[0] // hop)
     if n_frames == 0:
-        return audio
+        return 0, audio.num_samples
     padded = np.zeros(n_frames * hop, dtype=np.float64)
     padded[: mono.shape[0]] = mono
     power = np.mean(padded.reshape(n_frames, hop) ** 2, axis=1)  # (frames,)
     loudest = float(power.max())
     if loudest == 0.0:
-        return Audio(audio.samples[..., :0], rate)
+        return 0, 0
     loud = np.flatnonzero(power >= loudest * 10.0 ** (threshold_db / 10.0))
     margin = int(round(keep * rate))
     a = max(0, loud[0] * hop - margin)
     b = min(audio.num_samples, (loud[-1] + 1) * hop + margin)
-    return Audio(audio.samples[..., a:b], rate)
+    return a, b
 
 
 def _rising_cosine(n: int) -> np.ndarray:

@@ -190,8 +190,10 @@ class DubbingPipeline:
                      else speech.synthesizer_source(job, target))
         project.segments = segments
         job.checkpoint()
+        source_speech = separated.speech_16k if separated is not None else audio
         project.segments = segments = speech.speak_lines(
-            job, segments, source, target, speak, voice_plan, can_shorten=route != "direct")
+            job, segments, source, target, speak, voice_plan, source_speech,
+            can_shorten=route != "direct")
         job.checkpoint()
 
         render.mix_and_mux(job, request.input, segments, target, source, request.keep_original,
@@ -199,7 +201,6 @@ class DubbingPipeline:
                            watermark_payload(project.options["watermark"]))
         provenance.write_manifest(project, paths, self.preset)
         render.write_subtitles(job, segments)
-        source_speech = separated.speech_16k if separated is not None else audio
         project.options["qa"] = quality.report(job, source_speech, segments, voice_plan)
         project.outputs = {
             "media": str(paths.output),

@@ -172,6 +172,9 @@ class ConvTasNetSeparator:
             opts = onnxruntime.SessionOptions()
             opts.log_severity_level = 3  # its graph warnings would reach the terminal
             opts.intra_op_num_threads = self.threads
+            # The arena keeps the largest chunk's activations (over 1 GB) for the process's
+            # life; without it they are freed after each chunk, at no measurable cost in speed.
+            opts.enable_cpu_mem_arena = False
             try:
                 self._session = onnxruntime.InferenceSession(
                     str(self.model_file), opts, providers=["CPUExecutionProvider"]

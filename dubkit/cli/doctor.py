@@ -12,6 +12,19 @@ from dubkit.models import model_status
 from dubkit.registry import get_spec, model_names
 
 
+def _gpu() -> str:
+    """Which CUDA GPU torch sees (the ``gpu`` preset's device), without failing when torch is
+    not installed. A missing GPU is no problem for the other presets."""
+    if importlib.util.find_spec("torch") is None:
+        return "unknown (torch is not installed: pip install 'dubkit[hf]')"
+    import torch
+
+    if not torch.cuda.is_available():
+        return "none (the gpu preset would run on the CPU, slowly)"
+    names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return click.style("ok", fg="green") + "  " + ", ".join(names)
+
+
 def _ok(flag: bool) -> str:
     return click.style("ok", fg="green") if flag else click.style("missing", fg="red")
 
@@ -30,6 +43,7 @@ def doctor() -> None:
     probe = ffprobe_path()
     click.echo(f"ffprobe      {'ok' if probe else 'not found (ffmpeg is used to probe)'}"
                f"{'  ' + probe if probe else ''}")
+    click.echo(f"gpu          {_gpu()}")
     for preset_name in available_presets():
         try:
             preset = load_preset(preset_name)
@@ -41,7 +55,7 @@ def doctor() -> None:
         for stage, config in preset.stages.items():
             spec = get_spec(stage, config.backend)
             importable = all(importlib.util.find_spec(m) is not None for m in spec.requires)
-            line = f"  {stage:<14}{config.backend:<14}"
+            line = f"  {stage:<19}{config.backend:<16}"
             if not importable:
                 problems += 1
                 click.echo(f"{line}{_ok(False)}  pip install 'dubkit[{spec.extra}]'")

@@ -10,7 +10,7 @@ import numpy as np
 from dubkit.jobs.atomic import write_text
 from dubkit.qa import QaInput, QaReport, QaThresholds, build_report
 from dubkit.stages.context import JobContext
-from dubkit.stages.speech import VoicePlan, segment_audio
+from dubkit.stages.speech import VoicePlan, segment_audio, spoken_slot
 from dubkit.stages.voice import speaker_embedder
 from dubkit.types import Audio, Segment
 
@@ -32,9 +32,10 @@ def report(job: JobContext, source_speech: Audio, segments: list[Segment],
         if seg.placement is None or not seg.audio_file:
             continue
         profile = voice.profiles.get(seg.speaker)
+        start, duration = spoken_slot(source_speech, seg)
         records.append(QaInput(
-            seg.id, seg.speaker, source_speech.slice(seg.start, seg.end), segment_audio(job, seg),
-            seg.duration, seg.placement.tempo, seg.placement.overflow,
+            seg.id, seg.speaker, source_speech.slice(start, start + duration),
+            segment_audio(job, seg), duration, seg.placement.tempo, seg.placement.overflow,
             reference=profile.embedding if profile is not None else None,
         ))
     with job.timed("qa"):

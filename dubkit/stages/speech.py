@@ -28,6 +28,7 @@ from dubkit.synth.fit import TRIM_DB, TRIM_KEEP, TempoFitter
 from dubkit.types import Audio, Placement, Seconds, Segment
 
 SHORTEN_MARGIN = 0.95  # aim a little under the budget: the translator's lengths vary
+SOURCE_TRIM_DB = -35.0  # below the line's loudest frame: the VAD's padding and room noise
 
 # (segment, text) -> (speech, cache key of that speech)
 SpeechSource = Callable[[Segment, str], tuple[Audio, str]]
@@ -53,6 +54,16 @@ def slot_limit(seg: Segment, segments: list[Segment], max_borrow: Seconds) -> Se
     return min(next_start, seg.end + max_borrow)
 
 
+def spoken_slot(source: Audio, seg: Segment) -> tuple[Seconds, Seconds]:
+    """Where the source line's speech starts and how long it lasts, without the VAD's padding
+    at its edges: the time its dub should fill."""
+    clip = source.slice(seg.start, seg.end)
+    a, b = dsp.speech_bounds(clip, SOURCE_TRIM_DB, TRIM_KEEP)
+    if b - a < clip.rate * 0.1:  # nothing clear to measure: the whole segment
+        return seg.start, seg.duration
+    return seg.start + a / clip.rate, (b - a) / clip.rate
+
+
 def synthesizer_source(job: JobContext, target: str) -> SpeechSource:
     """Lines spoken by the preset's synthesizer in each speaker's stock voice."""
     voices = {s.id: s.voice for s in job.project.speakers}
@@ -72,9 +83,11 @@ def synthesizer_source(job: JobContext, target: str) -> SpeechSource:
 
 
 def speak_lines(job: JobContext, segments: list[Segment], source: str, target: str,
-                speak: SpeechSource, voice: VoicePlan,
+                speak: SpeechSource, voice: VoicePlan, source_speech: Audio,
                 can_shorten: bool = True) -> list[Segment]:
-    """Each line's final dub written to ``segments/<id>.wav``, with its placement and flags."""
+    """Each line's final dub written to ``segments/<id>.wav``, with its placement and flags.
+    A dub starts where its source line's speech starts in ``source_speech`` (16 kHz mono) and
+    is fitted to how long that speech lasts."""
     fit = job.preset.fit
     fitter = TempoFitter(max_tempo=fit.max_tempo, min_tempo=fit.min_tempo)
     shorten_ok = can_shorten and text_stage.can_shorten(job, source, target)
@@ -83,14 +96,15 @@ def speak_lines(job: JobContext, segments: list[Segment], source: str, target: s
     with StageProgress(job.progress, "synthesize", len(segments)) as bar:
         for seg in segments:
             out.append(_line(job, seg, segments, source, target, speak, voice, fitter,
-                             shorten_ok and "edited" not in seg.flags))
+                             shorten_ok and "edited" not in seg.flags,
+                             spoken_slot(source_speech, seg)))
             bar.advance(seg.id)
     return out
 
 
 def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, target: str,
           speak: SpeechSource, voice: VoicePlan, fitter: TempoFitter,
-          may_shorten: bool) -> Segment:
+          may_shorten: bool, slot: tuple[Seconds, Seconds]) -> Segment:
     flags = tuple(f for f in seg.flags if f not in ("empty-text", "overflow", "shortened"))
     flags = tuple(f for f in flags if f != "translation-too-long")
     text = seg.target_text.strip()
@@ -99,11 +113,12 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
                            flags=tuple(dict.fromkeys(flags + ("empty-text",))))
     speech, key = _voiced(job, seg, text, speak, voice)
     fit = job.preset.fit
+    start, duration = slot
     for _ in range(fit.shorten_attempts if may_shorten else 0):
         length = _spoken_length(speech)
-        if length <= seg.duration * fit.max_tempo:
+        if length <= duration * fit.max_tempo:
             break
-        budget = int(len(text) * seg.duration * fit.max_tempo / length * SHORTEN_MARGIN)
+        budget = int(len(text) * duration * fit.max_tempo / length * SHORTEN_MARGIN)
         shorter, more_flags = text_stage.shorten(job, seg, segments, source, target,
                                                  max(1, budget))
         if not shorter.strip() or len(shorter) >= len(text):
@@ -115,10 +130,10 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
         flags = tuple(dict.fromkeys(flags + ("shortened",) + more_flags))
 
     with job.timed("fit"):
-        fit_key = content_key("fit", key, seg.duration, fitter.min_tempo, fitter.max_tempo)
+        fit_key = content_key("fit", key, duration, fitter.min_tempo, fitter.max_tempo)
         fitted = job.cache.get_json("fit", fit_key)
         if fitted is None or not job.cache.audio_path("fit", fit_key).is_file():
-            result = fitter.fit(speech, seg.duration)
+            result = fitter.fit(speech, duration)
             job.cache.put_audio("fit", fit_key, result.audio, count=False)
             fitted = [result.tempo, result.audio.duration]
             job.cache.put_json("fit", fit_key, fitted)
@@ -126,9 +141,9 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
         audio_file = job.paths.segments_dir / f"{seg.id}.wav"
         shutil.copyfile(job.cache.audio_path("fit", fit_key), audio_file)
 
-    allowed = slot_limit(seg, segments, job.preset.fit.max_borrow) - seg.start
+    allowed = slot_limit(seg, segments, job.preset.fit.max_borrow) - start
     overflow = max(0.0, length - allowed)
-    placement = Placement(seg.start, round(seg.start + length, 3), round(tempo, 4),
+    placement = Placement(round(start, 3), round(start + length, 3), round(tempo, 4),
                           round(overflow, 3))
     if overflow > 0:
         flags = tuple(dict.fromkeys(flags + ("overflow",)))

@@ -9,15 +9,21 @@ as the segment lasts, so any 3 s excerpt holds a whole period.
 
 Embedding (informed, so the host's own spectrum is not noise to the detector): each projection,
 normalised by its tiles' level weights, is moved to the nearest point of a keyed lattice
-(dither + bit * step / 2), changing only tiles within about 26 dB of the local loudest one (the
-tiles codecs and noise leave alone). 54 projections per period carry known sync bits; 100 carry
+(dither + bit * step / 2), changing only tiles within about 33 dB of the local loudest one (the
+tiles codecs and noise leave alone), and scaled down where the segment's signal-to-watermark ratio
+would fall under ``min_swr_db``. 54 projections per period carry known sync bits; 100 carry
 the coded payload (``payload.py``).
 
-Detection: every frame offset and every chunk phase is tried; per 2.8 s window the sync score is
-``sum(rho * cos(2 pi (x / step - dither - bit / 2))) / sqrt(sum(rho^2) / 2)``. The dithers are keyed
-and independent of the audio, so on unmarked audio each cosine is an arcsine variable and the score
-has P(score > z) <= exp(-z^2 / 2) whatever the audio: the threshold follows from the number of
-windows tried.
+Detection: 8 sub-hop shifts (then 2 more around the best), every frame offset and every chunk
+phase are tried; the score of known bits is
+``sum(rho * cos(2 pi (x / step - dither - bit / 2))) / sqrt(sum(rho^2) / 2)``, per 2.8 s window and
+over the whole file at each alignment of the period (a dub bus is one long mark). The dithers are
+keyed and independent of the audio, so on unmarked audio each cosine is an arcsine variable and a
+score has P(score > z) <= exp(-z^2 / 2): thresholds follow from the number of scores tried.
+Repetitions of a period reuse its dithers, so whole-file scores are also divided by their spread
+over all alignments when it exceeds 1 (a stationary host would otherwise add up).
+Blind, the known bits are the 54 sync bits; with a claimed payload (the manifest's job id) they
+are its 100 coded bits, a far stronger test.
 """
 from __future__ import annotations
 
@@ -43,10 +49,12 @@ PERIOD_FRAMES = CHUNK_FRAMES * PERIOD_CHUNKS  # 176 frames = 2.816 s
 TILES_PER_PROJ, PROJ_PER_CHUNK = 16, 7
 N_PROJ = PROJ_PER_CHUNK * PERIOD_CHUNKS  # 154
 N_SYNC = N_PROJ - code.CODED_BITS  # 54
-_STRONG_NATS, _SOFT_NATS = 6.0, 0.7  # weight 1/2 at 26 dB under the local loudest tile
+# weight 1/2 at 33 dB under the local loudest tile: speech's upper bands (20-30 dB under its
+# formants) then carry the mark too, which spreads each move over more, cheaper tiles
+_STRONG_NATS, _SOFT_NATS = 7.5, 0.7
 _LOUDEST_FRAMES = 63  # ~1 s: the neighbourhood in which "loudest" is taken
-_MIN_RELIABILITY = 2.0  # a projection whose tiles weigh less than this is not embedded
-_JOIN_Z = 2.5  # windows in the best one's phase scoring this much add to the payload's evidence
+_MIN_RELIABILITY = 1.0  # a projection whose tiles weigh less than this is not embedded
+_RANGE_Z = 3.5  # in a found file, 2.8 s windows scoring this much are reported as ranges
 _FLOOR = 1e-10  # power floor (about -100 dBFS per band)
 
 
@@ -54,24 +62,28 @@ class SpreadSpectrumWatermarker:
     """The default ``Watermarker`` (no model, numpy only).
 
     ``step`` is the lattice step in log-power units: larger is more robust and more audible
-    (0.7 gives a signal-to-watermark ratio of 30-35 dB on speech); ``iterations`` refine the
-    embedding against the analysis; ``false_alarm`` is the chance per file, bounded, that
-    unmarked audio is flagged on the sync score alone; ``offsets`` is how many sample shifts
-    within one 16 ms hop the detector tries (the features need alignment to about 1 ms).
+    (0.8 gives a signal-to-watermark ratio of 29-38 dB on speech); ``min_swr_db`` caps the
+    mark's power per segment (it is scaled down where the step would exceed it); ``iterations``
+    refine the embedding against the analysis; ``false_alarm`` bounds the chance per file that
+    unmarked audio is flagged (blind or for a claimed payload); ``offsets`` is how many sample
+    shifts within one 16 ms hop the detector tries (the features need alignment to about 1 ms).
     """
 
     def __init__(
         self,
         key: str | None = None,
-        step: float = 0.7,
+        step: float = 0.8,
         iterations: int = 3,
         false_alarm: float = 1e-4,
         offsets: int = 8,
+        min_swr_db: float = 30.5,
         name: str = "spread-spectrum",
     ) -> None:
-        if step <= 0 or iterations < 1 or offsets < 1 or not 0 < false_alarm < 1:
+        if step <= 0 or iterations < 1 or offsets < 1 or not 0 < false_alarm < 1 \
+                or min_swr_db < 0:
             raise InputError(
-                "step must be > 0, iterations and offsets >= 1, and false_alarm in (0, 1)"
+                "step must be > 0, iterations and offsets >= 1, false_alarm in (0, 1) and "
+                "min_swr_db >= 0"
             )
         self.name = name
         key = DEFAULT_KEY if key is None else key
@@ -82,6 +94,7 @@ class SpreadSpectrumWatermarker:
         self.iterations = iterations
         self.false_alarm = false_alarm
         self.offsets = offsets
+        self.min_swr_db = min_swr_db
         rng = np.random.default_rng(key_seed(key, "spread-spectrum-layout"))
         # per chunk type: which tile (column, band) feeds each of its projections, and the sign
         tiles = np.stack([rng.permutation(CHUNK_COLS * N_BANDS)[: PROJ_PER_CHUNK * TILES_PER_PROJ]
@@ -90,6 +103,10 @@ class SpreadSpectrumWatermarker:
         self._band = tiles % N_BANDS
         self._sign = rng.choice([-1.0, 1.0], size=tiles.shape)
         self._chunk = np.repeat(np.arange(PERIOD_CHUNKS), PROJ_PER_CHUNK)  # (projections,)
+        # the same layout as a signed matrix from a chunk's tiles (column-major) to projections
+        self._matrix = np.zeros((CHUNK_COLS * N_BANDS, N_PROJ))
+        rows = self._col * N_BANDS + self._band
+        self._matrix[rows, np.arange(N_PROJ)[:, None]] = self._sign
         self._dither = rng.uniform(0.0, 1.0, N_PROJ)  # in steps
         roles = rng.permutation(N_PROJ)
         self._sync_idx = np.sort(roles[:N_SYNC])
@@ -116,8 +133,14 @@ class SpreadSpectrumWatermarker:
             gain[:, _BIN_LO:hi] = np.repeat(np.expm1(change / 2.0), _BAND_BINS, axis=1)
             marked += _istft(spec * gain, marked.size)
         mark = Audio((marked - host).astype(np.float32), RATE)
-        mark = resample(mark, audio.rate).samples  # band-limited under 4 kHz: resamples cleanly
-        out = audio.samples + mark[: audio.num_samples]
+        mark = resample(mark, audio.rate).samples[: audio.num_samples]  # band-limited < 4 kHz
+        # Loud hosts take the full step; where the mark would exceed the SWR floor it is scaled
+        # down (each projection then stops short of its lattice point: weaker, never audible).
+        power = float(np.sum(audio.samples.astype(np.float64) ** 2))
+        excess = float(np.sum(mark.astype(np.float64) ** 2)) * 10 ** (self.min_swr_db / 10)
+        if excess > power > 0:
+            mark = mark * math.sqrt(power / excess)
+        out = audio.samples + mark
         return Audio(np.clip(out, -1.0, 1.0), audio.rate)
 
     def _tile_changes(self, level: np.ndarray, resid: np.ndarray, bits: np.ndarray) -> np.ndarray:
@@ -144,83 +167,134 @@ class SpreadSpectrumWatermarker:
         return change
 
     # ---- detection -------------------------------------------------------------------------
-    def detect(self, audio: Audio) -> Detection:
-        """Search ``audio`` (any rate, any channels) for this key's mark at every frame offset."""
+    def detect(self, audio: Audio, expected: Payload | None = None) -> Detection:
+        """Search ``audio`` (any rate, any channels) for this key's mark.
+
+        Blind (``expected`` None): the sync projections are tested per 2.8 s window and over the
+        whole file at each alignment of the period, and the payload is decoded from every chunk
+        at the best alignment. Claimed (``expected`` given, e.g. from the provenance manifest):
+        the data projections of ``expected``'s coded bits are known too, and the presence test
+        sums them over the whole file; ``found`` then means "carries ``expected``"."""
         mono = resample(audio.mono(), RATE).samples.astype(np.float64)
-        none = Detection(False, None, 0.0, [], self.key_id)
-        trials = []  # per sub-hop shift: (shift in samples, z, phase, soft values)
-        for k in range(self.offsets):
-            shift = k * HOP // self.offsets
-            trials.append((shift, *self._scan(mono[shift:])))
+        signs = np.zeros(N_PROJ)  # +1 / -1 where the bit is known (0 -> +1), 0 where not
+        if expected is None:
+            signs[self._sync_idx] = 1.0 - 2.0 * self._sync_bits
+        else:  # data only: a wrong claim then scores ~0 whatever the sync projections say
+            signs[self._data_idx] = 1.0 - 2.0 * code.encode(expected)
+        shifts = [k * HOP // self.offsets for k in range(self.offsets)]  # samples
+        trials = [self._scan(_shifted(mono, sh), signs) for sh in shifts]
+        zg = np.stack([t[0] for t in trials])  # (shifts, PERIOD_FRAMES) whole-file z
+        if not np.isfinite(zg).any():
+            return Detection(False, None, 0.0, [], self.key_id)
+        # then half a step either side of the best shift: codec delays are arbitrary, and the
+        # features lose much of the mark 1 ms off (thresholds count a grid twice as fine)
+        best = shifts[int(np.argmax(zg.max(axis=1)))]
+        half = HOP // self.offsets // 2
+        for sh in (best - half, best + half):
+            shifts.append(sh)
+            trials.append(self._scan(_shifted(mono, sh), signs))
+        zg = np.stack([t[0] for t in trials])
+        # Dithers repeat every period, so on a stationary host the repetitions add coherently:
+        # measure the spread over all alignments and never trust a z-score narrower than it.
+        finite = zg[np.isfinite(zg)]
+        zg = zg / max(1.0, 1.4826 * float(np.median(np.abs(finite))))
+        k, align = np.unravel_index(np.nanargmax(np.where(np.isfinite(zg), zg, -np.inf)),
+                                    zg.shape)
+        score = float(zg[k, align])
+        soft_all = trials[k][3]
+        tests = 2 * self.offsets  # the shifts a grid twice as fine would try
+        strong_g = _threshold(tests * PERIOD_FRAMES * 2, self.false_alarm)  # half: whole file
         n_windows = max(t[1].size for t in trials)
-        if n_windows == 0:
-            return none
-        tests = n_windows * PERIOD_CHUNKS * self.offsets
-        strong = math.sqrt(2.0 * math.log(tests / self.false_alarm))
-        weak = max(3.5, strong - 1.5)  # below `strong`, only with a payload that passes its CRC
-        shift, z, phase, soft_all = max(trials, key=lambda t: t[1].max(initial=-np.inf))
-        best = int(np.argmax(z))
-        score = float(z[best])
-        if score < weak:
-            return Detection(False, None, score, [], self.key_id)
-        found_payload = code.decode(self._payload_soft(soft_all, best, phase, z))
-        found = score >= strong or found_payload is not None
+        strong_w = _threshold(max(1, n_windows) * PERIOD_CHUNKS * tests * 2, self.false_alarm)
+        blind = code.decode(self._payload_soft(soft_all, align))
+        if expected is not None:  # a payload read outright overrules the claim
+            found = score >= strong_g
+            payload = (expected if blind in (None, expected) else blind) if found else None
+        else:
+            z_best = float(max(t[1].max(initial=-np.inf) for t in trials))
+            weak = strong_g - 1.5  # a payload that passes its CRC lowers the bar this much
+            found = score >= strong_g or z_best >= strong_w or (
+                blind is not None and score >= weak)
+            payload = blind if found else None
         ranges: list[tuple[float, float]] = []
         if found:
-            for sh, zz, _, _ in trials:
-                ranges += [(a + sh / RATE, b + sh / RATE) for a, b in _ranges(zz >= weak)]
-        return Detection(found, found_payload, score, _merge(ranges), self.key_id)
+            for sh, t in zip(shifts, trials):
+                shift = sh / RATE
+                ranges += [(a + shift, b + shift) for a, b in _ranges(t[1] >= _RANGE_Z)]
+            ranges = _merge(ranges) or [(0.0, round(audio.duration, 3))]
+        return Detection(bool(found), payload, score, ranges, self.key_id)
 
-    def _scan(self, mono: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Window z-scores ``(windows,)``, their best chunk phase, and the reliability-weighted
-        cosines ``(starts, projections)`` of 16 kHz ``mono`` analysed from its first sample."""
-        if mono.size < N_FFT + PERIOD_FRAMES * HOP:
-            return np.zeros(0), np.zeros(0, np.int64), np.zeros((0, N_PROJ))
+    def _scan(self, mono: np.ndarray, signs: np.ndarray):
+        """For 16 kHz ``mono`` analysed from its first sample: the whole-file z-score at each
+        alignment of the period ``(PERIOD_FRAMES,)`` (-inf under one chunk), the window z-scores
+        and their chunk phase ``(windows,)``, and the reliability-weighted cosines
+        ``(starts, projections)``; ``signs`` says which bits are known."""
+        empty = (np.full(PERIOD_FRAMES, -np.inf), np.zeros(0), np.zeros(0, np.int64),
+                 np.zeros((0, N_PROJ)))
+        if mono.size < N_FFT + (CHUNK_FRAMES + 1) * HOP:
+            return empty
         _, level, resid = _analyse(mono)
         weight = _tiles(_weights(level)) / TILE_FRAMES
         feat = _tiles(resid)
         starts = feat.shape[0] - (CHUNK_COLS - 1) * TILE_FRAMES  # chunk start frames possible
+        if starts <= 0:
+            return empty
         cos, rho = self._soft(feat, weight, starts)  # (starts, projections) each
-        known = 1.0 - 2.0 * self._sync_bits  # +1 where the sync bit is 0
-        sync = rho[:, self._sync_idx] * cos[:, self._sync_idx] * known  # (starts, sync)
-        num = _by_chunk(sync, self._chunk[self._sync_idx])  # (starts, chunk types)
-        den = _by_chunk(rho[:, self._sync_idx] ** 2 / 2.0, self._chunk[self._sync_idx])
+        num = _by_chunk(rho * cos * signs, self._chunk)  # (starts, chunk types)
+        den = _by_chunk(rho ** 2 / 2.0 * (signs != 0), self._chunk)
         z, phase = _window_scores(num, den)
-        return z, phase, cos * rho
+        return _whole_file_scores(num, den), z, phase, cos * rho
 
     def _soft(self, feat: np.ndarray, weight: np.ndarray, starts: int):
         """Cosine of every projection's lattice phase and its reliability, for a chunk starting
         at every frame: ``(starts, projections)`` each."""
-        cos = np.empty((starts, N_PROJ))
-        rho = np.empty((starts, N_PROJ))
-        for a in range(0, starts, 1024):  # in blocks: the gathered tiles take 1024 x 154 x 16
-            frames = np.arange(a, min(starts, a + 1024))[:, None, None] + TILE_FRAMES * self._col
-            bands = np.broadcast_to(self._band, frames.shape)
-            wt = weight[frames, bands] * self._sign  # (starts, projections, tiles)
-            norm2 = (wt ** 2).sum(axis=2)
-            x = (wt * feat[frames, bands]).sum(axis=2) / np.sqrt(norm2 + 1e-12)
-            cos[a:a + len(x)] = np.cos(2.0 * np.pi * (x / self.step - self._dither))
-            rho[a:a + len(x)] = np.clip(norm2 / (2.0 * _MIN_RELIABILITY), 0.0, 1.0)
+        # (starts, chunk tiles): the tiles of a chunk starting at each frame, column by column
+        weighted = np.concatenate([(weight * feat)[TILE_FRAMES * c:TILE_FRAMES * c + starts]
+                                   for c in range(CHUNK_COLS)], axis=1)
+        power = np.concatenate([(weight ** 2)[TILE_FRAMES * c:TILE_FRAMES * c + starts]
+                                for c in range(CHUNK_COLS)], axis=1)
+        norm2 = power @ np.abs(self._matrix)  # (starts, projections)
+        x = (weighted @ self._matrix) / np.sqrt(norm2 + 1e-12)
+        cos = np.cos(2.0 * np.pi * (x / self.step - self._dither))
+        rho = np.clip(norm2 / (2.0 * _MIN_RELIABILITY), 0.0, 1.0)
         return cos, rho
 
-    def _payload_soft(self, soft_all: np.ndarray, best: int, phase: np.ndarray,
-                      z: np.ndarray) -> np.ndarray:
-        """Soft coded bits summed over the chunks of every window that agrees with the best
-        window's chunk phase and scores at least ``_JOIN_Z`` (one segment's mark, or several
-        marked in phase)."""
-        frame0 = best - int(phase[best]) * CHUNK_FRAMES  # a frame where chunk type 0 starts
-        starts = np.arange(z.size)
-        agree = ((starts - phase * CHUNK_FRAMES - frame0) % PERIOD_FRAMES == 0) & (z >= _JOIN_Z)
-        covered = np.zeros(soft_all.shape[0], bool)  # chunk starts inside an agreeing window
-        for w in np.flatnonzero(agree):
-            covered[w:w + PERIOD_FRAMES - CHUNK_FRAMES + 1] = True
-        soft = np.zeros(code.CODED_BITS)
-        for start in range(frame0 % CHUNK_FRAMES, soft_all.shape[0], CHUNK_FRAMES):
-            if covered[start]:
-                ctype = ((start - frame0) // CHUNK_FRAMES) % PERIOD_CHUNKS
-                own = self._chunk[self._data_idx] == ctype
-                soft[own] += soft_all[start, self._data_idx[own]]
-        return soft
+    def _payload_soft(self, soft_all: np.ndarray, align: int) -> np.ndarray:
+        """Soft coded bits ``(CODED_BITS,)`` summed over every chunk of the file, taking chunk
+        type 0 to start at frames ``align`` modulo the period."""
+        starts = np.arange(align % CHUNK_FRAMES, soft_all.shape[0], CHUNK_FRAMES)
+        ctype = ((starts - align) // CHUNK_FRAMES) % PERIOD_CHUNKS
+        total = np.zeros(N_PROJ)
+        for c in range(PERIOD_CHUNKS):
+            total += soft_all[starts[ctype == c]].sum(axis=0) * (self._chunk == c)
+        return total[self._data_idx]
+
+
+def _shifted(x: np.ndarray, shift: int) -> np.ndarray:
+    """``x`` analysed from sample ``shift`` (negative: that many zeros first)."""
+    return x[shift:] if shift >= 0 else np.concatenate([np.zeros(-shift), x])
+
+
+def _threshold(tests: int, false_alarm: float) -> float:
+    """The z-score that fewer than ``false_alarm`` unmarked files exceed in any of ``tests``
+    (each z has P(z > t) <= exp(-t^2 / 2))."""
+    return math.sqrt(2.0 * math.log(tests / false_alarm))
+
+
+def _whole_file_scores(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """z-score of every chunk in the file at each alignment ``a`` of the period (chunk type 0
+    starts at frames ``a`` mod ``PERIOD_FRAMES``), from per-start sums ``(starts, chunk types)``:
+    ``(PERIOD_FRAMES,)``, -inf where no whole chunk fits."""
+    out = np.full(PERIOD_FRAMES, -np.inf)
+    q = np.arange(PERIOD_CHUNKS)
+    for r in range(min(CHUNK_FRAMES, num.shape[0])):
+        i = np.arange(r, num.shape[0], CHUNK_FRAMES) // CHUNK_FRAMES  # chunk index of each row
+        ctype = (i[:, None] - q[None, :]) % PERIOD_CHUNKS  # (rows, alignments q)
+        rows = np.arange(r, num.shape[0], CHUNK_FRAMES)[:, None]
+        total_n = num[rows, ctype].sum(axis=0)
+        total_d = den[rows, ctype].sum(axis=0)
+        out[r + CHUNK_FRAMES * q] = total_n / np.sqrt(total_d + 1e-9)
+    return out
 
 
 def _analyse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -2,7 +2,8 @@
 noise, excerpts, and dubkit's own muxing into MP4. Attacks run through dubkit.media.transcode.
 
 Attacks the current design does not survive at >= 30 dB signal-to-watermark ratio are marked
-xfail (not strict) with the reason, so the suite records them without hiding them.
+xfail (not strict) with the reason, so the suite records them without hiding them. Each attack is
+checked blind (payload read from the audio) and for the claimed payload (the manifest's job id).
 """
 from __future__ import annotations
 
@@ -66,22 +67,32 @@ ATTACKS = [
     pytest.param("gain -6 dB", id="gain-6"),
     pytest.param("gain +6 dB", id="gain+6"),
     pytest.param("aac in mp4 (mux_dub)", id="video"),
-    pytest.param("aac 64k", id="aac64",
-                 marks=_weak("AAC 64k perturbs the log band energies near the lattice margin")),
-    pytest.param("mp3 64k", id="mp3", marks=_weak("MP3 64k: ~0.1 nat noise per tile, too much")),
-    pytest.param("opus 24k", id="opus", marks=_weak("Opus 24k reshapes band energies")),
+    pytest.param("mp3 64k", id="mp3"),
+    pytest.param("aac 64k", id="aac64", marks=_weak(
+        "AAC 64k: blind payload read on 2/12 benchmark clips (z ~3-5 for 54 sync bits)")),
+    pytest.param("opus 24k", id="opus", marks=_weak(
+        "Opus 24k reshapes band energies: scores at the null level")),
     pytest.param("white noise -10 dB", id="noise",
                  marks=_weak("noise at -10 dB swamps the tiles the mark lives in")),
     pytest.param("music -10 dB", id="music",
                  marks=_weak("music at -10 dB swamps the tiles the mark lives in")),
 ]
+CLAIMED = [
+    pytest.param("mp3 64k", id="mp3"),
+    pytest.param("aac 64k", id="aac64", marks=_weak(
+        "AAC 64k: claimed payload confirmed on 6/12 benchmark clips, not on this one")),
+    pytest.param("opus 24k", id="opus", marks=_weak(
+        "Opus 24k: even the claimed payload's 100 known bits score at the null level")),
+    pytest.param("white noise -10 dB", id="noise", marks=_weak(
+        "noise at -10 dB: the claimed payload scores at the null level")),
+    pytest.param("music -10 dB", id="music", marks=_weak(
+        "music at -10 dB: the claimed payload scores at the null level")),
+]
 
 
-@pytest.mark.parametrize("attack", ATTACKS)
-def test_survives(marked, attack):
+def _attack(audio: Audio, attack: str) -> Audio:
     from dubkit.media import transcode
 
-    wm, host, audio = marked
     rng = np.random.default_rng(0)
     if attack.startswith(("aac", "mp3", "opus", "resample")):
         _ffmpeg_or_skip()
@@ -99,8 +110,29 @@ def test_survives(marked, attack):
         out = _mix(audio, rng.standard_normal(audio.num_samples), 10)
     else:
         out = _mix(audio, _music(audio.num_samples, audio.rate), 10)
-    found = wm.detect(out)
+    return out
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_survives(marked, attack):
+    wm, _, audio = marked
+    found = wm.detect(_attack(audio, attack))
     assert found.found and found.payload == PAYLOAD, f"{attack}: score {found.score:.1f}"
+
+
+@pytest.mark.parametrize("attack", CLAIMED)
+def test_claimed_payload_survives(marked, attack):
+    wm, _, audio = marked
+    found = wm.detect(_attack(audio, attack), expected=PAYLOAD)
+    assert found.found and found.payload == PAYLOAD, f"{attack}: score {found.score:.1f}"
+
+
+def test_a_wrong_claim_is_not_confirmed(marked):
+    wm, host, audio = marked
+    for other in (Payload(0x0BADF00C, 1), Payload(0x12345678, 1)):
+        found = wm.detect(audio, expected=other)
+        assert found.payload != other
+    assert not wm.detect(host, expected=PAYLOAD).found
 
 
 @pytest.mark.parametrize("start", [0.4, 2.5, 5.1])
@@ -108,9 +140,9 @@ def test_any_3s_excerpt(marked, start):
     wm, _, audio = marked
     excerpt = audio.slice(start, start + 3.0)
     found = wm.detect(excerpt)
-    if not found.found:
-        pytest.xfail(f"3 s excerpt at {start} s: score {found.score:.1f} (needs a denser mark)")
-    assert found.payload in (PAYLOAD, None)
+    assert found.found and found.payload in (PAYLOAD, None), f"score {found.score:.1f}"
+    claimed = wm.detect(excerpt, expected=PAYLOAD)
+    assert claimed.found and claimed.payload == PAYLOAD, f"claimed: score {claimed.score:.1f}"
 
 
 def test_unmarked_after_the_same_attacks_is_not_flagged(marked):
@@ -121,3 +153,4 @@ def test_unmarked_after_the_same_attacks_is_not_flagged(marked):
     for out in (transcode.codec_round_trip(host, "aac", 64), transcode.video_round_trip(host),
                 transcode.codec_round_trip(host, "mp3", 64)):
         assert not wm.detect(out).found
+        assert not wm.detect(out, expected=PAYLOAD).found

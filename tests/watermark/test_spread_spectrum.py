@@ -126,3 +126,55 @@ def test_bad_input(wm):
     tiny = Audio(np.zeros(800, np.float32), 16_000)
     assert wm.embed(tiny, PAYLOAD).num_samples == 800
     assert not wm.detect(tiny).found
+
+
+def test_stationary_hosts_are_not_flagged(wm):
+    """Repetitions reuse the period's dithers: a steady host must not add up to a detection."""
+    t = np.arange(16_000 * 30) / 16_000
+    hum = sum(np.sin(2 * np.pi * f * t) / k for k, f in enumerate((500, 1000, 1500, 2500), 1))
+    buzz = np.sign(np.sin(2 * np.pi * 120 * t))  # a harmonic-rich steady buzz
+    for x in (0.1 * hum, 0.05 * buzz):
+        audio = Audio(x.astype(np.float32), 16_000)
+        assert not wm.detect(audio).found
+        assert not wm.detect(audio, expected=PAYLOAD).found
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "known weakness: a background 14 dB under the dub leaves even the claimed payload at z ~3.6 "
+    "(threshold ~5.5); the real JFK dub (ducked original) scores 3.6 too"))
+def test_dub_bus_under_a_background(wm):
+    """A dub bus (lines with pauses, one mark) under a ducked background: the claimed payload
+    is confirmed over the whole file, as ``dubkit verify`` does beside a manifest."""
+    rng = np.random.default_rng(1)
+    bus = np.zeros(16_000 * 20, np.float32)
+    for i, clip in enumerate(CLIPS):
+        x = _speech(clip).samples[: 16_000 * 5]
+        bus[16_000 * 6 * i + 8_000:16_000 * 6 * i + 8_000 + x.size] += x
+    marked = wm.embed(Audio(bus, 16_000), PAYLOAD).samples
+    background = np.convolve(rng.standard_normal(bus.size), np.ones(8) / 8, "same")
+    background *= 0.2 * np.sqrt(np.mean(bus**2) / np.mean(background**2))  # -14 dB
+    found = wm.detect(Audio(marked + background, 16_000), expected=PAYLOAD)
+    assert found.found and found.payload == PAYLOAD, f"score {found.score:.1f}"
+
+
+def test_verify_file_tests_the_manifest_payload(wm, tmp_path):
+    import json
+
+    import soundfile as sf
+
+    from dubkit.jobs.provenance import FORMAT, manifest_path
+    from dubkit.watermark.verify import verify_file
+
+    host = _speech(CLIPS[0])
+    path = tmp_path / "dub.wav"
+    sf.write(path, wm.embed(host, PAYLOAD).samples, 16_000)
+    record = {"backend": wm.name, "payload": f"{PAYLOAD.job_id:08x}", "format": 1,
+              "key_id": wm.key_id}
+    manifest_path(path).write_text(json.dumps({"format": FORMAT, "watermark": record}))
+    result = verify_file(path, wm)
+    assert result.found and result.manifest_checks["payload"] and result.manifest_checks["key"]
+    assert result.to_dict()["job_id"] == f"{PAYLOAD.job_id:08x}"
+    record["payload"] = "12345678"
+    manifest_path(path).write_text(json.dumps({"format": FORMAT, "watermark": record}))
+    result = verify_file(path, wm)
+    assert result.found and not result.manifest_checks["payload"]
