@@ -14,6 +14,7 @@ _PUBLIC = {
     "Dubber": "dubkit.api",
     "DubResult": "dubkit.api",
     "DiarizationResult": "dubkit.api",
+    "Consent": "dubkit.jobs.consent",
     "Preset": "dubkit.config",
     "available_presets": "dubkit.config",
     "load_preset": "dubkit.config",
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # the lazy names above, for type checkers and IDEs
     from dubkit.api import DiarizationResult, Dubber, DubResult  # noqa: F401
     from dubkit.config import Preset, available_presets, load_preset  # noqa: F401
     from dubkit.errors import DubkitError  # noqa: F401
+    from dubkit.jobs.consent import Consent  # noqa: F401
     from dubkit.types import Segment, Speaker, Turn  # noqa: F401
 
 
