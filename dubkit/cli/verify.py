@@ -40,11 +40,16 @@ def _print(d: dict) -> None:
         where = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in d["ranges"]) or "whole file"
         payload = (f"job {d['job_id']} (format {d['format']})" if d["job_id"]
                    else "payload not readable")
-        click.echo(f"watermark found: {payload}, score {d['score']:.1f}, key {d['key_id']}, "
-                   f"at {where}")
+        how = ("confirms the manifest's job id" if d["mode"] == "claimed"
+               else "read without the manifest")
+        click.echo(f"watermark found: {payload}, {how}, score {d['score']:.1f}, "
+                   f"key {d['key_id']}, at {where}")
     else:
-        click.echo(f"no dubkit watermark found (score {d['score']:.1f}, key {d['key_id']}); "
-                   "a different key, or heavy processing, also gives this answer")
+        claimed = (f", {d['claimed_score']:.1f} for the manifest's job id"
+                   if d.get("claimed_score") is not None else "")
+        click.echo(f"no dubkit watermark found (score {d['blind_score']:.1f}{claimed}, key "
+                   f"{d['key_id']}); a different key, noise, music or low-bitrate coding over "
+                   "the dub also give this answer")
     if d["manifest"]:
         checks = d["manifest_checks"]
         words = {"file": ("file is exactly as dubkit wrote it",

@@ -69,7 +69,7 @@ ATTACKS = [
     pytest.param("aac in mp4 (mux_dub)", id="video"),
     pytest.param("mp3 64k", id="mp3"),
     pytest.param("aac 64k", id="aac64", marks=_weak(
-        "AAC 64k: blind payload read on 2/12 benchmark clips (z ~3-5 for 54 sync bits)")),
+        "AAC 64k: blind payload read on 4/12 benchmark clips (z ~3-5 for 54 sync bits)")),
     pytest.param("opus 24k", id="opus", marks=_weak(
         "Opus 24k reshapes band energies: scores at the null level")),
     pytest.param("white noise -10 dB", id="noise",
