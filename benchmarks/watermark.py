@@ -7,7 +7,8 @@ marked with the default key. Attacks go through dubkit.media.transcode. Unmarked
 recordings cut into 3-8 s windows at many offsets, plus white and pink noise. Each marked clip is
 searched blind (payload read from the audio) and for the claimed payload (the manifest's job id
 known, as ``dubkit verify`` does beside a manifest); unmarked clips are tested both ways too.
-Prints markdown.
+The "its own bed" rows mark the clip over a bed it is then mixed with, as ``mix_dub`` does with a
+dub's background. Prints markdown.
 """
 from __future__ import annotations
 
@@ -69,6 +70,13 @@ ATTACKS = {
     "aac in mp4 (mux_dub)": lambda a, r: transcode.video_round_trip(a),
 }
 
+# A dub's own bed (what mix_dub passes to the embedder as the cover): known when marking.
+BEDS = {
+    "its own bed: white noise -10 dB": lambda n, r: r.standard_normal(n),
+    "its own bed: music -10 dB": lambda n, r: music(n, RATE),
+    "its own bed: music -10 dB, then AAC in mp4": lambda n, r: music(n, RATE),
+}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -86,8 +94,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
 
     swrs, marked_scores, embed_s, detect_s, seconds = [], [], 0.0, 0.0, 0.0
-    hits = {name: [] for name in ATTACKS}
-    claimed = {name: [] for name in ATTACKS}
+    hits = {name: [] for name in [*ATTACKS, *BEDS]}
+    claimed = {name: [] for name in hits}
     for path in paths[: args.clips]:
         host = resample(load(path), RATE)
         t = time.perf_counter()
@@ -103,6 +111,17 @@ def main() -> None:
             if name == "none":
                 detect_s += time.perf_counter() - t
                 marked_scores.append(found.score)
+            hits[name].append(found.found and found.payload == payload)
+            claim = wm.detect(out, expected=payload)
+            claimed[name].append(claim.found and claim.payload == payload)
+        for name, make in BEDS.items():
+            noise = make(host.num_samples, rng)
+            bed = Audio((noise * np.sqrt(np.mean(host.samples**2) / np.mean(noise**2))
+                         * 10 ** (-10 / 20)).astype(np.float32), RATE)
+            out = Audio(wm.embed(host, payload, cover=bed).samples + bed.samples, RATE)
+            if "AAC" in name:
+                out = transcode.video_round_trip(out)
+            found = wm.detect(out)
             hits[name].append(found.found and found.payload == payload)
             claim = wm.detect(out, expected=payload)
             claimed[name].append(claim.found and claim.payload == payload)

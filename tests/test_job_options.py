@@ -98,10 +98,12 @@ def result_text(result) -> str:
     return (result.project_file.read_text() + result.provenance_file.read_text())
 
 
-def test_verify_finds_the_mark_of_a_dub_and_not_in_the_source(talk):
+@pytest.mark.parametrize("background", ["duck", "drop"])
+def test_verify_finds_the_mark_of_a_dub_and_not_in_the_source(talk, background):
+    """Ducked, the original is mixed 15 dB under the dub; the mark is placed over it."""
     runner = CliRunner()
     out = runner.invoke(cli, ["translate", str(talk), "--preset", "tiny-test", "--to", "es",
-                              "--from", "en", "--background", "drop", "--json"])
+                              "--from", "en", "--background", background, "--json"])
     assert out.exit_code == 0, out.output
     dubbed = Path(json.loads(out.stdout)["output"])
     found = runner.invoke(cli, ["verify", str(dubbed), "--json"])

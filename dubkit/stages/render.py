@@ -59,15 +59,15 @@ def mix_and_mux(job: JobContext, input_path: Path, segments: list[Segment], targ
         mixed = mix_dub(original, placed, mix.duck_db, mix.ramp, background=background,
                         separated=separated.background if separated else None,
                         speech_spans=[(r.start, r.end) for r in regions],
-                        mark=lambda dub: _marked(job, watermarker, dub, payload))
+                        mark=lambda dub, cover: _marked(job, watermarker, dub, cover, payload))
     with job.timed("mux"):
         media.mux_dub(input_path, mixed, job.paths.output, dub_language=target,
                       source_language=source, keep_original=keep_original)
 
 
-def _marked(job: JobContext, watermarker, dub: Audio, payload) -> Audio:
+def _marked(job: JobContext, watermarker, dub: Audio, cover: Audio, payload) -> Audio:
     with job.timed("watermark"), StageProgress(job.progress, "watermark", None):
-        return watermarker.embed(dub, payload)
+        return watermarker.embed(dub, payload, cover=cover)
 
 
 def write_subtitles(job: JobContext, segments: list[Segment]) -> None:

@@ -33,7 +33,7 @@ def mix_dub(
     background: str = "duck",
     separated: Audio | None = None,
     speech_spans: Sequence[tuple[Seconds, Seconds]] = (),
-    mark: Callable[[Audio], Audio] | None = None,
+    mark: Callable[[Audio, Audio], Audio] | None = None,
 ) -> Audio:
     """The original's soundtrack with each dub clip laid over it from its start time.
 
@@ -47,9 +47,10 @@ def mix_dub(
     crossfades that lie outside those spans; ``"drop"``, silence. If the sum would peak above
     ``PEAK_CEILING_DBFS`` a smooth limiter brings those stretches down instead of clipping.
 
-    ``mark`` (a watermark's embed) is applied to the dub bus, all clips on one timeline, before
-    anything else is mixed in: one continuous mark spans short lines that could not each carry
-    a whole payload.
+    ``mark(dub, cover)`` (a watermark's embed) is applied to the dub bus, all clips on one
+    timeline, before it is mixed: one continuous mark spans short lines that could not each
+    carry a whole payload, and ``cover`` (the bed it goes over, mono) lets the mark be placed so
+    that the finished mix carries it.
     """
     _check(duck_db, ramp)
     _check_background(original, background, separated)
@@ -65,8 +66,6 @@ def mix_dub(
             continue
         dub[lo:hi] += x[lo - a:hi - a]
         spans.append((lo / rate, hi / rate))
-    if mark is not None and spans:
-        dub = mark(Audio(dub.astype(np.float32), rate)).samples.astype(np.float64)
     bed = original.samples.astype(np.float64)  # (samples,) or (channels, samples)
     if background == "duck":
         bed *= duck_envelope(n, rate, spans, duck_db, ramp)
@@ -76,6 +75,10 @@ def mix_dub(
         bed += depth * (separated.samples.astype(np.float64) - bed)
     else:
         bed[...] = 0.0
+    if mark is not None and spans:
+        cover = bed if bed.ndim == 1 else bed.mean(axis=0)  # what a mono detector hears under it
+        dub = mark(Audio(dub.astype(np.float32), rate),
+                   Audio(cover.astype(np.float32), rate)).samples.astype(np.float64)
     return Audio(_limit(bed + dub, rate).astype(np.float32), rate)  # dub broadcast to channels
 
 

@@ -56,8 +56,9 @@ class AudioSealWatermarker:
             self._models = (generator.eval(), detector.eval())
         return self._models
 
-    def embed(self, audio: Audio, payload: Payload) -> Audio:
-        """``audio`` (mono) with the 16-bit message ``(job_id & 0xFFF) << 4 | version``."""
+    def embed(self, audio: Audio, payload: Payload, cover: Audio | None = None) -> Audio:
+        """``audio`` (mono) with the 16-bit message ``(job_id & 0xFFF) << 4 | version``.
+        ``cover`` is not used: AudioSeal's generator was trained to survive mixing."""
         import torch
 
         if audio.channels != 1:

@@ -62,8 +62,10 @@ class Watermarker(Protocol):
     name: str
     key_id: str
 
-    def embed(self, audio: Audio, payload: Payload) -> Audio:
-        """``audio`` (mono speech, any rate) with ``payload`` hidden in it, same rate and length."""
+    def embed(self, audio: Audio, payload: Payload, cover: Audio | None = None) -> Audio:
+        """``audio`` (mono speech, any rate) with ``payload`` hidden in it, same rate and length.
+        ``cover``, when given, is what will be mixed under ``audio`` (mono, same rate and
+        length); a backend may use it to make the mark survive that mix."""
 
     def detect(self, audio: Audio) -> Detection:
         """Look for this key's mark anywhere in ``audio`` (any rate, mono or multichannel)."""

@@ -12,7 +12,9 @@ normalised by its tiles' level weights, is moved to the nearest point of a keyed
 (dither + bit * step / 2), changing only tiles within about 33 dB of the local loudest one (the
 tiles codecs and noise leave alone), and scaled down where the segment's signal-to-watermark ratio
 would fall under ``min_swr_db``. 54 projections per period carry known sync bits; 100 carry
-the coded payload (``payload.py``).
+the coded payload (``payload.py``). Given a *cover* (the bed the speech will be mixed over), the
+features are those of the mix, each projection's move goes to the tiles the speech dominates
+(cost 1 / share^2) and the speech alone is changed: the bed stops being noise to the detector.
 
 Detection: 8 sub-hop shifts (then 2 more around the best), every frame offset and every chunk
 phase are tried; the score of known bits is
@@ -56,6 +58,9 @@ _LOUDEST_FRAMES = 63  # ~1 s: the neighbourhood in which "loudest" is taken
 _MIN_RELIABILITY = 1.0  # a projection whose tiles weigh less than this is not embedded
 _RANGE_Z = 3.5  # in a found file, 2.8 s windows scoring this much are reported as ranges
 _FLOOR = 1e-10  # power floor (about -100 dBFS per band)
+# Marking over a cover: cells where the speech has under 5 % of the power get no more gain than
+# that, and no cell is attenuated below a tenth of its power in one iteration.
+_MIN_SHARE, _MIN_FACTOR = 0.05, 0.1
 
 
 class SpreadSpectrumWatermarker:
@@ -114,24 +119,41 @@ class SpreadSpectrumWatermarker:
         self._sync_bits = rng.integers(0, 2, N_SYNC)
 
     # ---- embedding -------------------------------------------------------------------------
-    def embed(self, audio: Audio, payload: Payload) -> Audio:
-        """``audio`` (mono, any rate) with ``payload`` hidden in it; same rate and length."""
+    def embed(self, audio: Audio, payload: Payload, cover: Audio | None = None) -> Audio:
+        """``audio`` (mono, any rate) with ``payload`` hidden in it; same rate and length.
+
+        ``cover`` (mono, ``audio``'s rate and length) is what will be mixed under ``audio``
+        afterwards, such as a dub's background bed. The mark is then placed so that the *mix*
+        carries it: the bed is part of the known host instead of noise to the detector, and
+        only ``audio`` is changed, most where it dominates the mix."""
         if audio.channels != 1:
             raise InputError("embed a watermark in mono speech segments, before mixing")
+        if cover is not None and (cover.channels != 1 or cover.rate != audio.rate
+                                  or cover.num_samples != audio.num_samples):
+            raise InputError("the watermark's cover must be mono, at the speech's rate and length")
         bits = np.zeros(N_PROJ, np.int64)
         bits[self._sync_idx] = self._sync_bits
         bits[self._data_idx] = code.encode(payload)
         host = resample(audio, RATE).samples.astype(np.float64)  # 16 kHz mono
         if host.size < N_FFT + CHUNK_FRAMES * HOP:
             return audio  # under ~0.15 s: too short to carry anything
+        bed = None if cover is None else resample(cover, RATE).samples.astype(np.float64)
         marked = host.copy()
+        hi = _BIN_LO + _BAND_BINS * N_BANDS
         for _ in range(self.iterations):
-            spec, level, resid = _analyse(marked)
-            change = self._tile_changes(level, resid, bits)  # (frames, bands) log power
-            gain = np.zeros(spec.shape)  # (frames, bins): amplitude factor minus one
-            hi = _BIN_LO + _BAND_BINS * N_BANDS
-            gain[:, _BIN_LO:hi] = np.repeat(np.expm1(change / 2.0), _BAND_BINS, axis=1)
-            marked += _istft(spec * gain, marked.size)
+            spec, level, resid = _analyse(marked if bed is None else marked + bed)
+            if bed is None:
+                share, own = None, spec
+            else:
+                own = _stft(marked)
+                share = _band_power(own) / np.exp(level)  # (frames, bands): the speech's part
+            change = self._tile_changes(level, resid, bits, share)  # (frames, bands) log power
+            # the speech's power factor that moves the mix's band power by exp(change)
+            factor = np.exp(change) if share is None else np.maximum(
+                1.0 + np.expm1(change) / np.maximum(share, _MIN_SHARE), _MIN_FACTOR)
+            gain = np.zeros(own.shape)  # (frames, bins): amplitude factor minus one
+            gain[:, _BIN_LO:hi] = np.repeat(np.sqrt(factor) - 1.0, _BAND_BINS, axis=1)
+            marked += _istft(own * gain, marked.size)
         mark = Audio((marked - host).astype(np.float32), RATE)
         mark = resample(mark, audio.rate).samples[: audio.num_samples]  # band-limited < 4 kHz
         # Loud hosts take the full step; where the mark would exceed the SWR floor it is scaled
@@ -143,13 +165,17 @@ class SpreadSpectrumWatermarker:
         out = audio.samples + mark
         return Audio(np.clip(out, -1.0, 1.0), audio.rate)
 
-    def _tile_changes(self, level: np.ndarray, resid: np.ndarray, bits: np.ndarray) -> np.ndarray:
+    def _tile_changes(self, level: np.ndarray, resid: np.ndarray, bits: np.ndarray,
+                      share: np.ndarray | None = None) -> np.ndarray:
         """Per-frame log-power changes that put every projection of every whole chunk on its
-        bit's lattice, ``(frames, bands)``."""
+        bit's lattice, ``(frames, bands)``. With ``share`` (the marked signal's part of each
+        cell's power, when it is mixed over a cover) a projection's move goes mostly to the
+        tiles the marked signal dominates: a cell's cost grows as 1 / share^2."""
         weight = _weights(level)
         n_chunks = (resid.shape[0] - TILE_FRAMES + 1) // CHUNK_FRAMES
         change = np.zeros_like(resid)
         feat, w = _tiles(resid), _tiles(weight) / TILE_FRAMES
+        ease = None if share is None else (_tiles(np.minimum(share, 1.0)) / TILE_FRAMES) ** 2
         for c in range(n_chunks):
             start = c * CHUNK_FRAMES
             first = c % PERIOD_CHUNKS * PROJ_PER_CHUNK
@@ -161,7 +187,12 @@ class SpreadSpectrumWatermarker:
             offset = (self._dither[rows] + 0.5 * bits[rows]) * self.step
             target = np.round((x - offset) / self.step) * self.step + offset
             move = np.where(norm2 >= _MIN_RELIABILITY, target - x, 0.0)
-            delta = move[:, None] * wt / np.sqrt(norm2 + 1e-12)[:, None]  # per tile, both frames
+            # the least-cost tile changes whose weighted sum makes the move
+            spread = wt if ease is None else wt * ease[frames, self._band[rows]]
+            reach = (wt * spread).sum(axis=1)
+            ok = reach > 1e-3 * np.sqrt(norm2 + 1e-12)  # a cover-dominated projection is left
+            scale = np.where(ok, move * np.sqrt(norm2 + 1e-12) / np.where(ok, reach, 1.0), 0.0)
+            delta = scale[:, None] * spread  # per tile, both frames
             for i in range(TILE_FRAMES):
                 np.add.at(change, (frames + i, self._band[rows]), delta / TILE_FRAMES)
         return change
@@ -300,13 +331,22 @@ def _whole_file_scores(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 def _analyse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """STFT ``(frames, bins)``, band log power ``(frames, bands)`` and its residual after the
     local median ``(frames, bands)``."""
-    n = 1 + (x.size - N_FFT) // HOP
-    idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n)[:, None]
-    spec = np.fft.rfft(x[idx] * _WINDOW, axis=1)
-    power = np.abs(spec[:, _BIN_LO:_BIN_LO + _BAND_BINS * N_BANDS]) ** 2
-    level = np.log(power.reshape(n, N_BANDS, _BAND_BINS).sum(axis=2) + _FLOOR)
+    spec = _stft(x)
+    level = np.log(_band_power(spec) + _FLOOR)
     resid = level - ndi.median_filter(level, size=(5, 5), mode="nearest")
     return spec, level, resid
+
+
+def _stft(x: np.ndarray) -> np.ndarray:
+    n = 1 + (x.size - N_FFT) // HOP
+    idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n)[:, None]
+    return np.fft.rfft(x[idx] * _WINDOW, axis=1)
+
+
+def _band_power(spec: np.ndarray) -> np.ndarray:
+    """Power of each marked band, ``(frames, bands)``."""
+    power = np.abs(spec[:, _BIN_LO:_BIN_LO + _BAND_BINS * N_BANDS]) ** 2
+    return power.reshape(spec.shape[0], N_BANDS, _BAND_BINS).sum(axis=2)
 
 
 def _istft(spec: np.ndarray, length: int) -> np.ndarray:

@@ -139,21 +139,59 @@ def test_stationary_hosts_are_not_flagged(wm):
         assert not wm.detect(audio, expected=PAYLOAD).found
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known weakness: a background 14 dB under the dub leaves even the claimed payload at z ~3.6 "
-    "(threshold ~5.9); the real JFK dub (original ducked -15 dB) scores 3.6 too, its bus alone 17; "
-    "white noise 20 dB under a clean TTS bus already erases it"))
-def test_dub_bus_under_a_background(wm):
-    """A dub bus (lines with pauses, one mark) under a ducked background: the claimed payload
-    is confirmed over the whole file, as ``dubkit verify`` does beside a manifest."""
+def _bus_and_background() -> tuple[np.ndarray, np.ndarray]:
+    """A 20 s dub bus (three real lines with pauses) and a noise bed 14 dB under it."""
     rng = np.random.default_rng(1)
     bus = np.zeros(16_000 * 20, np.float32)
     for i, clip in enumerate(CLIPS):
         x = _speech(clip).samples[: 16_000 * 5]
         bus[16_000 * 6 * i + 8_000:16_000 * 6 * i + 8_000 + x.size] += x
-    marked = wm.embed(Audio(bus, 16_000), PAYLOAD).samples
     background = np.convolve(rng.standard_normal(bus.size), np.ones(8) / 8, "same")
     background *= 0.2 * np.sqrt(np.mean(bus**2) / np.mean(background**2))  # -14 dB
+    return bus, background.astype(np.float32)
+
+
+def test_dub_marked_over_its_own_background_is_found_in_the_mix(wm):
+    """What a dub does: ``mix_dub`` gives the watermark the bed it will go over, and the mark is
+    placed so that the finished mix carries it; only the dub bus changes."""
+    from dubkit.synth.mix import mix_dub
+
+    bus, background = _bus_and_background()
+    lines = [(6.0 * i + 0.5, Audio(bus[16_000 * 6 * i + 8_000:16_000 * 6 * i + 88_000], 16_000))
+             for i in range(len(CLIPS))]
+    seen = {}
+
+    def mark(dub: Audio, cover: Audio) -> Audio:
+        seen["cover"] = cover.samples
+        marked = wm.embed(dub, PAYLOAD, cover=cover)
+        assert swr_db(dub.samples, marked.samples) >= 30.0
+        return marked
+
+    mixed = mix_dub(Audio(background, 16_000), lines, background="drop", mark=mark)
+    assert not seen["cover"].any()  # "drop": nothing goes under the dub
+    ducked = mix_dub(Audio(background, 16_000), lines, duck_db=-6.0, mark=mark)
+    assert seen["cover"].any()
+    assert wm.detect(mixed).payload == PAYLOAD
+    blind = wm.detect(ducked)
+    assert blind.found and blind.payload == PAYLOAD, f"score {blind.score:.1f}"
+    assert wm.detect(ducked, expected=PAYLOAD).score > blind.score
+
+
+def test_cover_must_match_the_speech(wm):
+    host = _speech(CLIPS[0])
+    with pytest.raises(InputError, match="cover"):
+        wm.embed(host, PAYLOAD, cover=Audio(host.samples[:-1], 16_000))
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "known weakness: noise added after marking, 14 dB under the dub and unknown to the "
+    "embedder, leaves the claimed payload at z ~3.6 (threshold ~5.9); a dub's own bed is "
+    "handled by marking over it (the test above)"))
+def test_noise_added_after_marking(wm):
+    """A dub bus marked alone, then noise 14 dB under it: the claimed payload is confirmed over
+    the whole file, as ``dubkit verify`` does beside a manifest."""
+    bus, background = _bus_and_background()
+    marked = wm.embed(Audio(bus, 16_000), PAYLOAD).samples
     found = wm.detect(Audio(marked + background, 16_000), expected=PAYLOAD)
     assert found.found and found.payload == PAYLOAD, f"score {found.score:.1f}"
 
