@@ -3,7 +3,10 @@ measured: speaker similarity of each line to its speaker, intonation (F0 contour
 the share of lines ending within 10 % of their slot, the tempo range, and the character error
 rate between Whisper's transcripts of the kept-voice and the stock-voice dubs (intelligibility).
 
-    python benchmarks/dub_quality.py [--to es] [--data ../shared/data] [--preset cpu]
+    python benchmarks/dub_quality.py [--to es] [--data ../shared/data] [--preset cpu] [--work DIR]
+
+Lines outside 10 % of their slot are listed on stderr with their tempo, flags and texts. With
+``--work`` the job folders are kept there, so a re-run recomputes only what changed.
 
 Both runs of a recording share one job folder, so the second reuses transcription, translation
 and synthesis and differs only in voice conversion, timing fit and mix.
@@ -55,6 +58,8 @@ def main() -> int:
     parser.add_argument("--to", default="es")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--preset", default="cpu")
+    parser.add_argument("--work", type=Path, help="keep the job folders here (default: a "
+                        "temporary folder, removed at the end)")
     args = parser.parse_args()
     if not args.data.is_dir():
         print(f"no data folder at {args.data}", file=sys.stderr)
@@ -68,15 +73,18 @@ def main() -> int:
     print("|---|---|---:|---:|---:|---:|---|---:|")
     totals: dict[str, list] = {"keep": [], "stock": []}
     cers = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.work or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         for rel in RECORDINGS:
             src = args.data / rel
             if not src.is_file():
                 print(f"| {rel} | missing | | | | | | |")
                 continue
-            local = Path(tmp) / src.name
-            shutil.copy(src, local)
-            out = Path(tmp) / f"{src.stem}.{args.to}.wav"
+            local = tmp / rel.replace("/", "-")  # two recordings are called test.wav
+            if not local.is_file():
+                shutil.copy(src, local)
+            out = tmp / f"{local.stem}.{args.to}.wav"
             texts = {}
             for voice in ("keep", "stock"):
                 started = time.perf_counter()
@@ -95,6 +103,7 @@ def main() -> int:
                       f"{_share(within)} | {min(tempos, default=0):.2f}-"
                       f"{max(tempos, default=0):.2f} | {wall:.0f} |")
                 texts[voice] = line_transcripts(dubber, result, args.to)
+                _report_misses(rel, voice, lines, result)
             for seg_id, kept in texts["keep"].items():
                 stock = texts["stock"].get(seg_id, "")
                 if stock.strip():
@@ -110,6 +119,19 @@ def main() -> int:
     print(f"CER of the kept-voice dub's transcript against the stock dub's: {_mean(cers)} "
           f"over {len(cers)} lines")
     return 0
+
+
+def _report_misses(rel: str, voice: str, lines: list[dict], result) -> None:
+    """Each line outside 10 % of its slot, on stderr: why it missed."""
+    segs = {s.id: s for s in result.segments}
+    for line in lines:
+        ratio = line["duration_ratio"]
+        if ratio is None or 0.9 <= ratio <= 1.1:
+            continue
+        seg = segs[line["id"]]
+        print(f"  miss {rel} {voice} {line['id']}: {ratio:.2f} of {line['slot']:.2f} s at tempo "
+              f"{line['tempo']}, flags {list(seg.flags)}: {seg.source_text!r} -> "
+              f"{seg.target_text!r}", file=sys.stderr)
 
 
 def _mean(values) -> str:

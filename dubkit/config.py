@@ -38,6 +38,8 @@ class FitConfig:
     min_tempo: float = 0.85  # a short line is slowed down to fill its slot, at most this much
     shorten_attempts: int = 1  # times the translator is asked for a shorter line that fits
     max_borrow: float = 1.5  # seconds of following silence a line may run into
+    max_pause_fill: float = 0.5  # seconds a short line may add to any one of its pauses
+    min_pause: float = 0.1  # seconds a long line's pauses may shrink to (never below)
 
 
 @dataclass(frozen=True)
@@ -177,9 +179,9 @@ def preset_from_dict(data: dict[str, Any], default_name: str, source: str = "") 
     if fit.max_tempo < 1.0 or not 0.0 < fit.min_tempo <= 1.0:
         raise PresetError(f"preset {name!r}: fit.max_tempo must be at least 1.0 and "
                           "fit.min_tempo in (0, 1]")
-    if fit.shorten_attempts < 0 or fit.max_borrow < 0:
-        raise PresetError(f"preset {name!r}: fit.shorten_attempts and fit.max_borrow must be "
-                          "at least 0")
+    if min(fit.shorten_attempts, fit.max_borrow, fit.max_pause_fill, fit.min_pause) < 0:
+        raise PresetError(f"preset {name!r}: fit.shorten_attempts, fit.max_borrow, "
+                          "fit.max_pause_fill and fit.min_pause must be at least 0")
     background = sections.get("mix", MixConfig()).background
     if background not in BACKGROUND_MODES + ("auto",):
         raise PresetError(f"preset {name!r}: mix.background must be auto or one of "

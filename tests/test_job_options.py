@@ -94,6 +94,15 @@ def test_a_watermark_key_changes_the_recorded_key_id(dubber, talk):
     assert "s3cret" not in result_text(keyed)
 
 
+def test_dubbed_lines_never_talk_over_each_other(dubber, talk):
+    result = dubber.translate(talk, to="es", source_language="en")
+    placed = sorted((s for s in result.segments if s.placement), key=lambda s: s.start)
+    assert len(placed) >= 2
+    for before, after in zip(placed, placed[1:]):
+        if before.end <= after.start:  # the source lines did not overlap
+            assert before.placement.end <= after.placement.start, (before, after)
+
+
 def result_text(result) -> str:
     return (result.project_file.read_text() + result.provenance_file.read_text())
 

@@ -4,8 +4,10 @@ together when they are mixed: see ``render``.)
 
 Timing follows "first the words, then the audio": a line that would need more than
 ``fit.max_tempo`` is translated again under a character budget (``fit.shorten_attempts`` times)
-before its tempo changes; tempo stays within ``fit.min_tempo``..``fit.max_tempo``; a line may run
-into the silence after it (at most ``fit.max_borrow`` seconds) but never into the next line, unless
+before its tempo changes; tempo stays within ``fit.min_tempo``..``fit.max_tempo``, and what tempo
+cannot do is taken from or given to the line's pauses (``fit.min_pause``, ``fit.max_pause_fill``);
+a line may run into the silence after it (at most ``fit.max_borrow`` seconds); a line that still
+runs late pushes the next one back (which then has less time) rather than talking over it, unless
 the source lines overlapped there.
 """
 from __future__ import annotations
@@ -28,6 +30,8 @@ from dubkit.synth.fit import TRIM_DB, TRIM_KEEP, TempoFitter
 from dubkit.types import Audio, Placement, Seconds, Segment
 
 SHORTEN_MARGIN = 0.95  # aim a little under the budget: the translator's lengths vary
+LINE_GAP: Seconds = 0.1  # a line pushed back by the one before it starts this long after it ends
+MIN_SQUEEZE = 0.5  # a pushed-back line keeps at least this share of its source's time
 SOURCE_TRIM_DB = -35.0  # below the line's loudest frame: the VAD's padding and room noise
 
 # (segment, text) -> (speech, cache key of that speech)
@@ -86,26 +90,43 @@ def speak_lines(job: JobContext, segments: list[Segment], source: str, target: s
                 speak: SpeechSource, voice: VoicePlan, source_speech: Audio,
                 can_shorten: bool = True) -> list[Segment]:
     """Each line's final dub written to ``segments/<id>.wav``, with its placement and flags.
-    A dub starts where its source line's speech starts in ``source_speech`` (16 kHz mono) and
-    is fitted to how long that speech lasts."""
+    A dub starts where its source line's speech starts in ``source_speech`` (16 kHz mono), or
+    after an earlier line that ran late (``after_earlier_lines``), and is fitted to the time
+    until that speech ends."""
     fit = job.preset.fit
-    fitter = TempoFitter(max_tempo=fit.max_tempo, min_tempo=fit.min_tempo)
+    fitter = TempoFitter(max_tempo=fit.max_tempo, min_tempo=fit.min_tempo,
+                         max_pause_fill=fit.max_pause_fill, min_pause=fit.min_pause)
     shorten_ok = can_shorten and text_stage.can_shorten(job, source, target)
     job.paths.segments_dir.mkdir(parents=True, exist_ok=True)
-    out = []
+    out: list[Segment] = []
     with StageProgress(job.progress, "synthesize", len(segments)) as bar:
-        for seg in segments:
+        for seg in sorted(segments, key=lambda s: (s.start, s.id)):
+            slot = after_earlier_lines(spoken_slot(source_speech, seg), seg, out)
             out.append(_line(job, seg, segments, source, target, speak, voice, fitter,
-                             shorten_ok and "edited" not in seg.flags,
-                             spoken_slot(source_speech, seg)))
+                             shorten_ok and "edited" not in seg.flags, slot))
             bar.advance(seg.id)
-    return out
+    order = {s.id: i for i, s in enumerate(segments)}
+    return sorted(out, key=lambda s: order[s.id])
+
+
+def after_earlier_lines(slot: tuple[Seconds, Seconds], seg: Segment,
+                        placed: list[Segment]) -> tuple[Seconds, Seconds]:
+    """``slot`` moved to start after the dubs of earlier lines that ran late, unless their
+    source overlapped ``seg``'s (people talking at once may be dubbed at once). It keeps its
+    end, so its dub has less time, but never under ``MIN_SQUEEZE`` of it."""
+    start, duration = slot
+    ends = [p.placement.end for p in placed if p.placement is not None and p.end <= seg.start]
+    earliest = max(ends, default=-1.0) + LINE_GAP
+    if start >= earliest:
+        return slot
+    return earliest, max(start + duration - earliest, duration * MIN_SQUEEZE)
 
 
 def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, target: str,
           speak: SpeechSource, voice: VoicePlan, fitter: TempoFitter,
           may_shorten: bool, slot: tuple[Seconds, Seconds]) -> Segment:
-    flags = tuple(f for f in seg.flags if f not in ("empty-text", "overflow", "shortened"))
+    flags = tuple(f for f in seg.flags
+                  if f not in ("empty-text", "overflow", "shortened", "pauses-fitted"))
     flags = tuple(f for f in flags if f != "translation-too-long")
     text = seg.target_text.strip()
     if not text:
@@ -130,14 +151,17 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
         flags = tuple(dict.fromkeys(flags + ("shortened",) + more_flags))
 
     with job.timed("fit"):
-        fit_key = content_key("fit", key, duration, fitter.min_tempo, fitter.max_tempo)
+        fit_key = content_key("fit", key, duration, fitter.min_tempo, fitter.max_tempo,
+                              fitter.max_pause_fill, fitter.min_pause)
         fitted = job.cache.get_json("fit", fit_key)
         if fitted is None or not job.cache.audio_path("fit", fit_key).is_file():
             result = fitter.fit(speech, duration)
             job.cache.put_audio("fit", fit_key, result.audio, count=False)
-            fitted = [result.tempo, result.audio.duration]
+            fitted = [result.tempo, result.audio.duration, result.pause_change]
             job.cache.put_json("fit", fit_key, fitted)
-        tempo, length = fitted[0], fitted[-1]
+        tempo, length = fitted[0], fitted[1]
+        if len(fitted) > 2 and fitted[2]:
+            flags = tuple(dict.fromkeys(flags + ("pauses-fitted",)))
         audio_file = job.paths.segments_dir / f"{seg.id}.wav"
         shutil.copyfile(job.cache.audio_path("fit", fit_key), audio_file)
 

@@ -32,6 +32,7 @@ class FitResult:
     audio: Audio
     tempo: float  # 1.0 = unchanged, 1.2 = 20 % faster
     overflow: Seconds  # how far the fitted audio still runs past the slot
+    pause_change: Seconds = 0.0  # silence added to (+) or taken from (-) its pauses
 
 
 class TimeFitter(Protocol):
