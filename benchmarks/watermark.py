@@ -3,7 +3,8 @@
     python benchmarks/watermark.py [--data ../shared/data] [--clips 12] [--fp-clips 1000]
 
 Marked: real clips from ../shared/data (FLEURS, Picovoice Leopard) at 24 kHz, peak -6 dBFS, each
-marked with the default key. Attacks go through dubkit.media.transcode. Unmarked: the same
+marked with the default key, and files of --long-seconds joined from them (a dub's bus is one
+long mark, so its length counts). Attacks go through dubkit.media.transcode. Unmarked: the same
 recordings cut into 3-8 s windows at many offsets, plus white and pink noise. Each marked clip is
 searched blind (payload read from the audio) and for the claimed payload (the manifest's job id
 known, as ``dubkit verify`` does beside a manifest); unmarked clips are tested both ways too.
@@ -55,6 +56,17 @@ def pink(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.fft.irfft(spectrum, n)
 
 
+def joined(clips: list[np.ndarray], seconds: float, rng: np.random.Generator) -> Audio:
+    """A file ``seconds`` long of the clips in a random order with 0.3 s pauses between them."""
+    parts, total = [], 0
+    for i in rng.permutation(len(clips)):
+        parts += [clips[i], np.zeros(int(0.3 * RATE), np.float32)]
+        total += clips[i].size + int(0.3 * RATE)
+        if total >= seconds * RATE:
+            break
+    return Audio(np.concatenate(parts)[: int(seconds * RATE)], RATE)
+
+
 ATTACKS = {
     "none": lambda a, r: a,
     "mp3 64k": lambda a, r: transcode.codec_round_trip(a, "mp3", 64),
@@ -84,6 +96,11 @@ def main() -> None:
                         default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
     parser.add_argument("--clips", type=int, default=12)
     parser.add_argument("--fp-clips", type=int, default=1000)
+    parser.add_argument("--long-files", type=int, default=4,
+                        help="files of --long-seconds made of joined clips, as a dub's length")
+    parser.add_argument("--long-seconds", type=float, default=30.0)
+    parser.add_argument("--fp-long", type=int, default=20,
+                        help="unmarked files of --long-seconds tested for false positives")
     args = parser.parse_args()
     paths = sorted((args.data / "multi_picovoice_leopard").glob("*.wav"))
     paths += sorted((args.data / "fleurs_asr").glob("*.ogg"))
@@ -127,6 +144,18 @@ def main() -> None:
             claimed[name].append(claim.found and claim.payload == payload)
         print(f"  {path.name}: swr {swrs[-1]:.1f} dB", file=sys.stderr)
 
+    long_hits = {name: [] for name in ATTACKS}
+    long_claimed = {name: [] for name in ATTACKS}
+    clips = [resample(load(p), RATE).samples for p in paths]
+    for _ in range(args.long_files):
+        host = joined(clips, args.long_seconds, rng)
+        marked = wm.embed(host, payload)
+        for name, attack in ATTACKS.items():
+            out = attack(marked, rng)
+            found, claim = wm.detect(out), wm.detect(out, expected=payload)
+            long_hits[name].append(found.found and found.payload == payload)
+            long_claimed[name].append(claim.found and claim.payload == payload)
+
     null_scores, flagged, with_payload, claim_flagged = [], 0, 0, 0
     recordings = [resample(load(p), 16_000) for p in paths]
     for i in range(args.fp_clips):
@@ -150,9 +179,22 @@ def main() -> None:
     print("| attack | blind: right payload read | claimed payload confirmed |\n|---|---|---|")
     for name, found in hits.items():
         print(f"| {name} | {sum(found)}/{len(found)} | {sum(claimed[name])}/{len(found)} |")
+    if args.long_files:
+        print(f"\nThe same attacks on {args.long_files} files of {args.long_seconds:.0f} s "
+              "(clips joined with 0.3 s pauses):\n")
+        print("| attack | blind | claimed |\n|---|---|---|")
+        for name, found in long_hits.items():
+            print(f"| {name} | {sum(found)}/{len(found)} "
+                  f"| {sum(long_claimed[name])}/{len(found)} |")
     null = np.array(null_scores)
+    long_flagged = 0
+    for _ in range(args.fp_long):
+        clip = joined(clips, args.long_seconds, rng)
+        long_flagged += wm.detect(clip).found or wm.detect(clip, expected=payload).found
     print(f"\nFalse positives: {flagged}/{len(null)} unmarked clips flagged "
           f"({with_payload} with a payload); claimed payload: {claim_flagged}/{len(null)}")
+    print(f"Unmarked files of {args.long_seconds:.0f} s flagged, blind or claimed: "
+          f"{long_flagged}/{args.fp_long}")
     print(f"Scores, unmarked: mean {null.mean():.2f}, std {null.std():.2f}, max {null.max():.2f}; "
           f"marked (no attack): min {np.min(marked_scores):.2f}")
     minutes = seconds / 60

@@ -16,8 +16,8 @@ the coded payload (``payload.py``). Given a *cover* (the bed the speech will be 
 features are those of the mix, each projection's move goes to the tiles the speech dominates
 (cost 1 / share^2) and the speech alone is changed: the bed stops being noise to the detector.
 
-Detection: 8 sub-hop shifts (then 2 more around the best), every frame offset and every chunk
-phase are tried; the score of known bits is
+Detection: 16 sub-hop shifts (then 4 more, finer, around the best), every frame offset and every
+chunk phase are tried; the score of known bits is
 ``sum(rho * cos(2 pi (x / step - dither - bit / 2))) / sqrt(sum(rho^2) / 2)``, per 2.8 s window and
 over the whole file at each alignment of the period (a dub bus is one long mark). The dithers are
 keyed and independent of the audio, so on unmarked audio each cosine is an arcsine variable and a
@@ -71,7 +71,8 @@ class SpreadSpectrumWatermarker:
     mark's power per segment (it is scaled down where the step would exceed it); ``iterations``
     refine the embedding against the analysis; ``false_alarm`` bounds the chance per file that
     unmarked audio is flagged (blind or for a claimed payload); ``offsets`` is how many sample
-    shifts within one 16 ms hop the detector tries (the features need alignment to about 1 ms).
+    shifts within one 16 ms hop the detector tries before refining (the features need
+    alignment to about 0.5 ms).
     """
 
     def __init__(
@@ -80,7 +81,7 @@ class SpreadSpectrumWatermarker:
         step: float = 0.8,
         iterations: int = 3,
         false_alarm: float = 1e-4,
-        offsets: int = 8,
+        offsets: int = 16,
         min_swr_db: float = 30.5,
         name: str = "spread-spectrum",
     ) -> None:
@@ -217,13 +218,16 @@ class SpreadSpectrumWatermarker:
         zg = np.stack([t[0] for t in trials])  # (shifts, PERIOD_FRAMES) whole-file z
         if not np.isfinite(zg).any():
             return Detection(False, None, 0.0, [], self.key_id)
-        # then half a step either side of the best shift: codec delays are arbitrary, and the
-        # features lose much of the mark 1 ms off (thresholds count a grid twice as fine)
-        best = shifts[int(np.argmax(zg.max(axis=1)))]
-        half = HOP // self.offsets // 2
-        for sh in (best - half, best + half):
-            shifts.append(sh)
-            trials.append(self._scan(_shifted(mono, sh), signs))
+        # then half and a quarter of a step either side of the best shift: codec delays are
+        # arbitrary, and the features lose half the mark 0.5 ms off (thresholds count a grid
+        # twice as fine; scores a quarter step apart are nearly the same test)
+        grid = HOP // self.offsets
+        for fraction in (2, 4):
+            best = shifts[int(np.argmax(np.stack([t[0] for t in trials]).max(axis=1)))]
+            for sh in (best - grid // fraction, best + grid // fraction):
+                if sh not in shifts:
+                    shifts.append(sh)
+                    trials.append(self._scan(_shifted(mono, sh), signs))
         zg = np.stack([t[0] for t in trials])
         # Dithers repeat every period, so on a stationary host the repetitions add coherently:
         # measure the spread over all alignments and never trust a z-score narrower than it.
