@@ -118,6 +118,9 @@ class Segment:
     audio_file: str | None = None  # relative to the job folder
     placement: Placement | None = None
     flags: tuple[str, ...] = ()  # reasons to review this line (e.g. "translation-echoed-source")
+    # what the machine gave the line (translation, shortening); a target_text that differs
+    # is the user's edit. None: not recorded (job folders of dubkit before 0.1)
+    machine_text: str | None = None
 
     @property
     def duration(self) -> Seconds:

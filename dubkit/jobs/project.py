@@ -128,3 +128,13 @@ def load_project(job_dir: Path) -> Project | None:
             f"{path} is not valid JSON (line {exc.lineno}): fix it, or run with --no-resume"
         ) from None
     return Project.from_dict(data)
+
+
+def user_edit(old: Segment | None, seg: Segment, machine: str) -> str | None:
+    """The target text the user wrote for ``seg`` in the previous run's project.json (``old``),
+    or None when there is none: the line's source must be unchanged, and its text must differ
+    from what the machine gave it then (or, where that was not recorded, gives it now)."""
+    if old is None or old.source_text != seg.source_text:
+        return None
+    given = old.machine_text if old.machine_text is not None else machine
+    return old.target_text if old.target_text != given else None

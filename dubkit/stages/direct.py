@@ -7,7 +7,7 @@ by the preset's synthesizer instead, since the direct model cannot speak a given
 from __future__ import annotations
 
 from dubkit.jobs.cache import content_key
-from dubkit.jobs.project import Project
+from dubkit.jobs.project import Project, user_edit
 from dubkit.progress import StageProgress
 from dubkit.stages.context import JobContext
 from dubkit.stages.speech import SpeechSource, synthesizer_source
@@ -41,11 +41,12 @@ def translate(job: JobContext, audio: Audio, segments: list[Segment], source: st
     for seg in segments:
         machine = job.cache.get_json("direct", keys[seg.id])["text"]
         keep = tuple(f for f in seg.flags if f != "edited")
-        old = edited.get(seg.id)
-        if old is not None and old.source_text == seg.source_text and old.target_text != machine:
-            out.append(seg.replace(target_text=old.target_text, flags=keep + ("edited",)))
+        edit = user_edit(edited.get(seg.id), seg, machine)
+        if edit is not None:
+            out.append(seg.replace(target_text=edit, machine_text=machine,
+                                   flags=keep + ("edited",)))
         else:
-            out.append(seg.replace(target_text=machine, flags=keep))
+            out.append(seg.replace(target_text=machine, machine_text=machine, flags=keep))
     return out
 
 

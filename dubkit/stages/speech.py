@@ -27,6 +27,7 @@ from dubkit.progress import StageProgress
 from dubkit.stages import text as text_stage
 from dubkit.stages.context import JobContext
 from dubkit.synth.fit import TRIM_DB, TRIM_KEEP, TempoFitter
+from dubkit.translate import spans
 from dubkit.types import Audio, Placement, Seconds, Segment
 
 SHORTEN_MARGIN = 0.95  # aim a little under the budget: the translator's lengths vary
@@ -100,13 +101,61 @@ def speak_lines(job: JobContext, segments: list[Segment], source: str, target: s
     job.paths.segments_dir.mkdir(parents=True, exist_ok=True)
     out: list[Segment] = []
     with StageProgress(job.progress, "synthesize", len(segments)) as bar:
-        for seg in sorted(segments, key=lambda s: (s.start, s.id)):
-            slot = after_earlier_lines(spoken_slot(source_speech, seg), seg, out)
-            out.append(_line(job, seg, segments, source, target, speak, voice, fitter,
-                             shorten_ok and "edited" not in seg.flags, slot))
-            bar.advance(seg.id)
+        for span in spans.sentence_spans(segments):  # in time order
+            lines = [segments[i] for i in span]
+            alone = len(span) == 1
+            sentence_flags: tuple[str, ...] = ()
+            if not alone and shorten_ok and not any("edited" in s.flags for s in lines):
+                lines, sentence_flags = _fit_sentence(job, segments, span, source, target, speak,
+                                                      voice, source_speech)
+            for seg in lines:
+                slot = after_earlier_lines(spoken_slot(source_speech, seg), seg, out)
+                out.append(_line(job, seg, segments, source, target, speak, voice, fitter,
+                                 shorten_ok and alone and "edited" not in seg.flags, slot,
+                                 sentence_flags))
+                bar.advance(seg.id)
     order = {s.id: i for i, s in enumerate(segments)}
     return sorted(out, key=lambda s: order[s.id])
+
+
+def _fit_sentence(job: JobContext, segments: list[Segment], span: list[int], source: str,
+                  target: str, speak: SpeechSource, voice: VoicePlan,
+                  source_speech: Audio) -> tuple[list[Segment], tuple[str, ...]]:
+    """The lines of a sentence span, translated again under a character budget while the
+    sentence as a whole needs more than ``fit.max_tempo``: its lines share one translation, so
+    they are shortened together (each line alone would lose the sentence's grammar). Returns
+    the lines with their texts, and the flags that shortening gave."""
+    fit = job.preset.fit
+    lines = [segments[i] for i in span]
+    room = sum(spoken_slot(source_speech, s)[1] for s in lines) * fit.max_tempo
+    texts = [s.target_text.strip() for s in lines]
+    length = _sentence_length(job, lines, texts, speak, voice)
+    flags: tuple[str, ...] = ()
+    for _ in range(fit.shorten_attempts):
+        chars = sum(len(t) for t in texts)
+        if length <= room or not chars:
+            break
+        budget = max(1, int(chars * room / length * SHORTEN_MARGIN))
+        shorter, more_flags = text_stage.shorten(job, segments, span, source, target, budget)
+        shorter = [t.strip() for t in shorter]
+        if not all(shorter) or sum(len(t) for t in shorter) >= chars:
+            break
+        shorter_length = _sentence_length(job, lines, shorter, speak, voice)
+        if shorter_length >= length:
+            break
+        texts, length = shorter, shorter_length
+        flags = tuple(dict.fromkeys(flags + ("shortened",) + more_flags))
+    if not flags:
+        return lines, flags
+    return [s.replace(target_text=t, machine_text=t) for s, t in zip(lines, texts)], flags
+
+
+def _sentence_length(job: JobContext, lines: list[Segment], texts: list[str],
+                     speak: SpeechSource, voice: VoicePlan) -> Seconds:
+    """Seconds of speech the lines of a sentence take with ``texts`` (voiced as they will be,
+    so the work is cached for the lines themselves)."""
+    return sum(_spoken_length(_voiced(job, seg, text, speak, voice)[0])
+               for seg, text in zip(lines, texts) if text)
 
 
 def after_earlier_lines(slot: tuple[Seconds, Seconds], seg: Segment,
@@ -124,10 +173,13 @@ def after_earlier_lines(slot: tuple[Seconds, Seconds], seg: Segment,
 
 def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, target: str,
           speak: SpeechSource, voice: VoicePlan, fitter: TempoFitter,
-          may_shorten: bool, slot: tuple[Seconds, Seconds]) -> Segment:
+          may_shorten: bool, slot: tuple[Seconds, Seconds],
+          sentence_flags: tuple[str, ...] = ()) -> Segment:
+    """One line spoken, shortened when it may be and must, fitted and placed at ``slot``;
+    ``sentence_flags`` are what shortening its whole sentence gave it."""
     flags = tuple(f for f in seg.flags
                   if f not in ("empty-text", "overflow", "shortened", "pauses-fitted"))
-    flags = tuple(f for f in flags if f != "translation-too-long")
+    flags = tuple(f for f in flags if f != "translation-too-long") + sentence_flags
     text = seg.target_text.strip()
     if not text:
         return seg.replace(audio_file=None, placement=None,
@@ -140,8 +192,9 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
         if length <= duration * fit.max_tempo:
             break
         budget = int(len(text) * duration * fit.max_tempo / length * SHORTEN_MARGIN)
-        shorter, more_flags = text_stage.shorten(job, seg, segments, source, target,
-                                                 max(1, budget))
+        index = next(i for i, s in enumerate(segments) if s.id == seg.id)
+        (shorter,), more_flags = text_stage.shorten(job, segments, [index], source, target,
+                                                    max(1, budget))
         if not shorter.strip() or len(shorter) >= len(text):
             break
         candidate, candidate_key = _voiced(job, seg, shorter.strip(), speak, voice)
@@ -171,7 +224,9 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
                           round(overflow, 3))
     if overflow > 0:
         flags = tuple(dict.fromkeys(flags + ("overflow",)))
-    return seg.replace(target_text=text, flags=flags, placement=placement,
+    # what the line now says is the machine's own unless the user wrote it
+    machine = seg.machine_text if "edited" in flags else text
+    return seg.replace(target_text=text, machine_text=machine, flags=flags, placement=placement,
                        audio_file=str(audio_file.relative_to(job.paths.job_dir)))
 
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dubkit.jobs.cache import content_key
-from dubkit.jobs.project import Project
+from dubkit.jobs.project import Project, user_edit
 from dubkit.progress import StageProgress
 from dubkit.stages.context import JobContext
+from dubkit.translate import spans
 from dubkit.translate.base import TranslationRequest
 from dubkit.types import Audio, Segment
 
@@ -40,9 +41,10 @@ def translation_route(job: JobContext, source: str, target: str) -> str:
 
 def translate(job: JobContext, audio: Audio, segments: list[Segment], source: str, target: str,
               previous: Project | None) -> list[Segment]:
-    """Machine translation per segment, with its neighbours as context; a target text the
-    user edited in project.json wins over the machine's, as long as the source line is the
-    same.
+    """Machine translation sentence by sentence, with the neighbouring lines as context: the
+    lines of a sentence that pauses cut apart are translated together and the translation is
+    shared out among them by their time (``translate.spans``). A target text the user edited
+    in project.json wins over the machine's, as long as the source line is the same.
 
     Into English, a transcriber that can translate speech (Whisper) does it directly from the
     audio when the preset says so: one model pass instead of two, and no text in between
@@ -51,45 +53,80 @@ def translate(job: JobContext, audio: Audio, segments: list[Segment], source: st
     if previous is not None and previous.target_language == target:
         edited = {s.id: s for s in previous.segments}
     route = translation_route(job, source, target)
-    stage = {"same": None, "asr": "transcription", "text": "translation"}[route]
-    fingerprint = job.backends.fingerprint(stage) if stage else "same"
-    out = []
+    out = list(segments)
     with job.timed("translate"), \
             StageProgress(job.progress, "translate", len(segments)) as bar:
-        for i, seg in enumerate(segments):
-            request = TranslationRequest(
-                seg.source_text,
-                previous=segments[i - 1].source_text if i else "",
-                next=segments[i + 1].source_text if i + 1 < len(segments) else "",
-            )
-            key = content_key("translate", route, request.text, request.previous,
-                              request.next, source, target, fingerprint,
-                              [job.input_sha, seg.start, seg.end] if route == "asr" else None)
-            cached = job.cache.get_json("translate", key)
-            if cached is None:
-                cached = machine_translation(job, route, request, audio, seg, source, target)
-                job.cache.put_json("translate", key, cached)
-            machine, machine_flags = cached["text"], tuple(cached["flags"])
-            keep = tuple(f for f in seg.flags
-                         if f != "edited" and not f.startswith("translation-"))
-            text, flags = machine, keep + machine_flags
-            old = edited.get(seg.id)
-            if old is not None and old.source_text == seg.source_text \
-                    and old.target_text != machine \
-                    and old.target_text not in _shortenings(job, machine, target):
-                text, flags = old.target_text, keep + ("edited",)
-            out.append(seg.replace(target_text=text, flags=flags))
-            bar.advance(seg.id)
+        for span in spans.sentence_spans(segments):
+            pieces, span_flags = span_translation(job, route, audio, segments, span, source,
+                                                  target)
+            lines = [(i, piece, span_flags) for i, piece in zip(span, pieces)]
+            if not all(pieces):  # fewer words than lines: each line is translated alone
+                alone = [span_translation(job, route, audio, segments, [i], source, target)
+                         for i in span]
+                lines = [(i, texts[0], flags) for i, (texts, flags) in zip(span, alone)]
+            for i, machine, machine_flags in lines:
+                seg = segments[i]
+                keep = tuple(f for f in seg.flags
+                             if f != "edited" and not f.startswith("translation-"))
+                text, flags = machine, keep + machine_flags
+                edit = user_edit(edited.get(seg.id), seg, machine)
+                if edit is not None:
+                    text, flags = edit, keep + ("edited",)
+                out[i] = seg.replace(target_text=text, machine_text=machine, flags=flags)
+                bar.advance(seg.id)
     return out
 
 
+def span_request(segments: list[Segment], span: list[int],
+                 max_chars: int | None = None) -> TranslationRequest:
+    """The request for one sentence span: its lines' text as one sentence, with the lines
+    just before and after it as context."""
+    first, last = span[0], span[-1]
+    text = spans.joined_source(segments, span) if len(span) > 1 else segments[first].source_text
+    return TranslationRequest(
+        text,
+        previous=segments[first - 1].source_text if first else "",
+        next=segments[last + 1].source_text if last + 1 < len(segments) else "",
+        max_chars=max_chars,
+    )
+
+
+def span_translation(job: JobContext, route: str, audio: Audio, segments: list[Segment],
+                     span: list[int], source: str, target: str,
+                     max_chars: int | None = None) -> tuple[list[str], tuple[str, ...]]:
+    """The machine translation of a sentence span (cached), one piece per line, and its flags.
+    With ``max_chars`` it is a rendering under that budget, for a span that does not fit."""
+    if route == "same":
+        return [segments[i].source_text for i in span], ()
+    fingerprint = job.backends.fingerprint("transcription" if route == "asr" else "translation")
+    request = span_request(segments, span, max_chars)
+    first, last = segments[span[0]], segments[span[-1]]
+    where = [job.input_sha, first.start, last.end] if route == "asr" else None
+    if max_chars is None:
+        key = content_key("translate", route, request.text, request.previous, request.next,
+                          source, target, fingerprint, where)
+        kind = "translate"
+    else:
+        key = content_key("shorten", request.text, request.previous, request.next, max_chars,
+                          source, target, fingerprint)
+        kind = "shorten"
+    cached = job.cache.get_json(kind, key)
+    if cached is None:
+        cached = machine_translation(job, route, request, audio, first.start, last.end, source,
+                                     target)
+        job.cache.put_json(kind, key, cached)
+    weights = [segments[i].duration for i in span]
+    return spans.share_out(cached["text"], weights, target), tuple(cached["flags"])
+
+
 def machine_translation(job: JobContext, route: str, request: TranslationRequest, audio: Audio,
-                        seg: Segment, source: str, target: str) -> dict:
-    """``{"text": ..., "flags": [...]}`` for one line by the chosen route."""
+                        start: float, end: float, source: str, target: str) -> dict:
+    """``{"text": ..., "flags": [...]}`` for the speech from ``start`` to ``end`` seconds (whose
+    text is ``request``'s) by the chosen route."""
     if route == "same" or not request.text.strip():
         return {"text": request.text, "flags": []}
     if route == "asr":
-        clip = audio.slice(seg.start, seg.end)
+        clip = audio.slice(start, end)
         text = job.backends.get("transcription").transcribe(clip, source, "translate").text
         return {"text": text, "flags": []}
     translator = job.backends.get("translation")
@@ -107,34 +144,9 @@ def can_shorten(job: JobContext, source: str, target: str) -> bool:
     return source in languages and target in languages
 
 
-def shorten(job: JobContext, seg: Segment, segments: list[Segment], source: str, target: str,
-            max_chars: int) -> tuple[str, tuple[str, ...]]:
-    """A rendering of ``seg``'s source line in at most ``max_chars`` characters (the translator
-    tries; it may still run over), and its flags. Remembered as a machine text of the line, so
-    that project.json holding it is not taken for a user's edit."""
-    i = next(i for i, s in enumerate(segments) if s.id == seg.id)
-    request = TranslationRequest(
-        seg.source_text,
-        previous=segments[i - 1].source_text if i else "",
-        next=segments[i + 1].source_text if i + 1 < len(segments) else "",
-        max_chars=max_chars,
-    )
-    fingerprint = job.backends.fingerprint("translation")
-    key = content_key("shorten", request.text, request.previous, request.next, max_chars,
-                      source, target, fingerprint)
-    cached = job.cache.get_json("shorten", key)
-    if cached is None:
-        cached = machine_translation(job, "text", request, Audio.silence(0, 16000), seg, source,
-                                     target)
-        job.cache.put_json("shorten", key, cached)
-    known = _shortenings(job, seg.target_text, target)
-    if cached["text"] not in known:
-        job.cache.put_json("shortenings", content_key("shortenings", seg.target_text, target),
-                           sorted(known | {cached["text"]}))
-    return cached["text"], tuple(cached["flags"])
-
-
-def _shortenings(job: JobContext, machine: str, target: str) -> set[str]:
-    """The shorter renderings made so far of the machine translation ``machine``."""
-    found = job.cache.get_json("shortenings", content_key("shortenings", machine, target))
-    return set(found or ())
+def shorten(job: JobContext, segments: list[Segment], span: list[int], source: str,
+            target: str, max_chars: int) -> tuple[list[str], tuple[str, ...]]:
+    """A rendering of a sentence span in at most ``max_chars`` characters (the translator
+    tries; it may still run over), one piece per line, and its flags."""
+    return span_translation(job, "text", Audio.silence(0, 16000), segments, span, source,
+                            target, max_chars)

@@ -47,3 +47,22 @@ def test_broken_json_is_a_clear_error(tmp_path):
     (tmp_path / "project.json").write_text("{")
     with pytest.raises(ProjectError, match="not valid JSON"):
         load_project(tmp_path)
+
+
+def test_a_user_edit_is_text_that_differs_from_what_the_machine_gave_the_line():
+    from dubkit.jobs.project import user_edit
+
+    now = Segment("seg-0001", 0.0, 1.0, "S1", "Hello.", "Hola.")
+    given = now.replace(target_text="Hola.", machine_text="Hola.")
+    assert user_edit(None, now, "Hola.") is None
+    assert user_edit(given.replace(target_text="¡Hola!"), now, "Hola.") == "¡Hola!"
+    # the machine now says something else (another model, a whole-sentence translation):
+    # what it said before is still not the user's
+    assert user_edit(given, now, "Buenas.") is None
+    assert user_edit(given.replace(target_text="¡Hola!"), now, "Buenas.") == "¡Hola!"
+    # the source line changed: an old edit no longer applies
+    assert user_edit(given.replace(target_text="¡Hola!"), now.replace(source_text="Hi."),
+                     "Hola.") is None
+    # job folders that did not record the machine's text: compared with what it gives now
+    legacy = now.replace(target_text="¡Hola!")
+    assert user_edit(legacy, now, "Hola.") == "¡Hola!" and user_edit(now, now, "Hola.") is None
