@@ -255,7 +255,9 @@ class SpreadSpectrumWatermarker:
         if found:
             for sh, t in zip(shifts, trials):
                 shift = sh / RATE
-                ranges += [(a + shift, b + shift) for a, b in _ranges(t[1] >= _RANGE_Z)]
+                # a negative shift analyses zeros before the file: ranges start at 0 at least
+                ranges += [(max(0.0, a + shift), min(audio.duration, b + shift))
+                           for a, b in _ranges(t[1] >= _RANGE_Z)]
             ranges = _merge(ranges) or [(0.0, round(audio.duration, 3))]
         return Detection(bool(found), payload, score, ranges, self.key_id)
 

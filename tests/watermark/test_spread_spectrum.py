@@ -49,6 +49,7 @@ def test_round_trip_at_synthesis_rates(wm, rate):
     found = wm.detect(marked)
     assert found.found and found.payload == PAYLOAD
     assert found.ranges and found.ranges[0][0] < 1.0 and found.ranges[-1][1] > host.duration - 1
+    assert all(0.0 <= a < b <= host.duration for a, b in found.ranges)  # inside the file
 
 
 @pytest.mark.parametrize("clip", CLIPS)
