@@ -49,6 +49,9 @@ def test_sample_dub_is_speech_in_the_target_language(tmp_path, dubber, whisper, 
     assert result.source_language == "en"
     assert "ask not what your country" in " ".join(
         s.source_text.lower() for s in result.segments).replace(",", "").replace("!", "")
+    # one sentence cut into lines by its pauses: translated once, and every line has its part
+    assert len(result.segments) >= 2 and result.work["translate"]["computed"] == 1
+    assert all(s.target_text.strip() for s in result.segments)
     dub = media.decode_audio(result.output, rate=ANALYSIS_RATE, mono=True)
     language, probability = whisper.detect_language(dub)
     assert language == target, (language, probability)
