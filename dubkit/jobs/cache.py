@@ -1,8 +1,9 @@
 """A content-addressed cache of stage results inside a job folder.
 
-A key is the sha256 of everything a result depends on (inputs, backend, model, options), so a
-result is reused exactly when nothing that made it has changed, and an interrupted job resumes
-from the last result written. Results are written atomically.
+A key is the sha256 of everything a result depends on (inputs, backend, model, options, and
+dubkit's own version, since another release may compute a stage differently), so a result is
+reused exactly when nothing that made it has changed, and an interrupted job resumes from the
+last result written. Results are written atomically.
 """
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from dubkit import __version__
 from dubkit.jobs.atomic import atomic_path, write_text
 from dubkit.types import Audio
 
 
 def content_key(*parts: Any) -> str:
-    """sha256 of the canonical JSON of ``parts``."""
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    """sha256 of the canonical JSON of ``parts`` and the dubkit version."""
+    blob = json.dumps([__version__, *parts], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

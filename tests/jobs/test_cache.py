@@ -39,3 +39,11 @@ def test_damaged_entry_is_recomputed(tmp_path):
     cache.put_json("t", "k", "x")
     (tmp_path / "t" / "k.json").write_text("{broken")
     assert cache.get_json("t", "k") is None
+
+
+def test_another_dubkit_version_does_not_reuse_results(monkeypatch):
+    from dubkit.jobs import cache
+
+    key = content_key("transcribe", "abc", 1.0)
+    monkeypatch.setattr(cache, "__version__", "99.0")
+    assert content_key("transcribe", "abc", 1.0) != key
