@@ -60,7 +60,7 @@ def translate(job: JobContext, audio: Audio, segments: list[Segment], source: st
             pieces, span_flags = span_translation(job, route, audio, segments, span, source,
                                                   target)
             lines = [(i, piece, span_flags) for i, piece in zip(span, pieces)]
-            if not all(pieces):  # fewer words than lines: each line is translated alone
+            if len(span) > 1 and not all(pieces):  # fewer words than lines: each alone
                 alone = [span_translation(job, route, audio, segments, [i], source, target)
                          for i in span]
                 lines = [(i, texts[0], flags) for i, (texts, flags) in zip(span, alone)]
