@@ -87,10 +87,12 @@ class Preset:
         return self.stages.get(name)
 
     def to_dict(self) -> dict[str, Any]:
+        """The preset as data, safe to write down: a watermark key is replaced by its id."""
         return {
             "name": self.name,
             "description": self.description,
-            "stages": {k: asdict(v) for k, v in self.stages.items()},
+            "stages": {k: {"backend": v.backend, "options": _public_options(v.options)}
+                       for k, v in self.stages.items()},
             "fit": asdict(self.fit),
             "mix": asdict(self.mix),
             "segmentation": asdict(self.segmentation),
@@ -100,6 +102,18 @@ class Preset:
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+def _public_options(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with any secret key replaced by its public id (project.json, provenance and
+    fingerprints record presets; a key must never be written)."""
+    if "key" not in options:
+        return dict(options)
+    from dubkit.watermark.base import key_id
+
+    public = {k: v for k, v in options.items() if k != "key"}
+    public["key_id"] = key_id(str(options["key"]))
+    return public
 
 
 def builtin_presets_dir() -> Path:
@@ -128,7 +142,12 @@ def load_preset(name_or_path: str | os.PathLike[str]) -> Preset:
     """A preset by name, or from a ``.toml`` file path."""
     text = str(name_or_path)
     path = Path(text).expanduser()
-    if not (text.endswith(".toml") and path.is_file()):
+    if text.endswith(".toml") or os.sep in text:
+        if not path.is_file():
+            what = "is a folder" if path.is_dir() else "does not exist"
+            raise PresetError(f"preset file {path} {what}; give a .toml file or a preset "
+                              f"name ({', '.join(available_presets()) or 'none'})")
+    else:
         presets = available_presets()
         if text not in presets:
             raise PresetError(
@@ -138,7 +157,7 @@ def load_preset(name_or_path: str | os.PathLike[str]) -> Preset:
         path = presets[text]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise PresetError(f"preset file {path} cannot be read: {exc}") from None
     return preset_from_dict(data, default_name=path.stem, source=str(path))
 

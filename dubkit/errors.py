@@ -48,3 +48,13 @@ class BackendUnavailable(DubkitError):
 
 class ProjectError(DubkitError):
     """A job folder's project.json is unreadable or does not match the schema."""
+
+
+class DiskFull(DubkitError):
+    """A write failed because the file system is full (or over quota); nothing partial is
+    left under a final name."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM): handled like Ctrl-C, a clean and resumable
+    stop."""

@@ -35,7 +35,12 @@ def check_input_file(path: str | os.PathLike[str]) -> Path:
 def check_output_file(output: Path, input_path: Path) -> Path:
     """An output path whose folder exists and is writable, with a media extension that fits the
     input (video in, same container out; audio in, any audio format out)."""
-    out = Path(output).expanduser().resolve()
+    out = Path(output).expanduser()
+    if out.is_symlink():
+        raise InputError(f"output {out} is a symbolic link (to {os.readlink(out)}); dubkit "
+                         "does not write through links: give the real path with -o")
+    # the folder may be reached through links; the file itself is never one
+    out = out.parent.resolve() / out.name
     if out == input_path:
         raise InputError(f"output {out} is the input itself; choose another path with -o")
     if out.is_dir():

@@ -15,11 +15,18 @@ from pathlib import Path
 from dubkit import media
 from dubkit.backends import StageBackends
 from dubkit.config import BACKGROUND_MODES, Preset, StageConfig
-from dubkit.errors import InputError, NoSpeech, OutputExists, ProjectError
+from dubkit.errors import InputError, NoSpeech, ProjectError
 from dubkit.hashing import sha256_file
 from dubkit.jobs import provenance
-from dubkit.jobs.cache import StageCache
+from dubkit.jobs.cache import StageCache, audio_id
 from dubkit.jobs.consent import Consent
+from dubkit.jobs.outputs import (
+    StagedOutputs,
+    check_job_folder,
+    check_ours,
+    known_hashes,
+    sidecar_files,
+)
 from dubkit.jobs.paths import JobPaths
 from dubkit.jobs.project import Project, load_project
 from dubkit.languages import check_language, is_language
@@ -94,13 +101,14 @@ class DubbingPipeline:
                            self.backends.get("transcription").languages, "source", name)
 
         paths = JobPaths.for_output(request.output)
+        check_job_folder(paths.job_dir, request.force)
         try:
             previous = load_project(paths.job_dir)
         except ProjectError:
             if request.resume:
                 raise
-            previous = None
-        self._check_output_is_ours(request, previous)
+            previous = None  # --no-resume starts over from a damaged project.json
+        hashes = known_hashes(_recorded_files(previous, request.output), request.output)
         if not request.resume:
             previous = None  # start over: neither cached results nor edits are used
         voice_mode, voice_note = self._voice_mode(request)
@@ -118,6 +126,9 @@ class DubbingPipeline:
         if source is not None:
             languages = self.backends.get("transcription").languages
             source = check_language(source, languages, "source", name)
+        # every file this job writes is checked before the first one is written
+        check_ours([paths.output, *sidecar_files(JobPaths.for_output(request.output, source),
+                                                 source)], hashes, request.force)
         input_sha = sha256_file(request.input)
         if previous is not None and previous.input.get("sha256") != input_sha:
             previous = None  # a different input under the same output: its edits do not apply
@@ -137,8 +148,7 @@ class DubbingPipeline:
             options={"keep_original": request.keep_original, "num_speakers": request.num_speakers,
                      "source_language_requested": request.source_language,
                      "mode": route, "voice": voice_mode, "background": background,
-                     "consent": request.consent.record(paths.job_dir) if request.consent
-                     else None,
+                     "consent": None,
                      "watermark": self._watermark_record(watermark, previous),
                      "notes": [voice_note] if voice_note else []},
             models=self.backends.model_records(),
@@ -148,7 +158,31 @@ class DubbingPipeline:
         if previous is not None:
             project.created = previous.created
         job = JobContext(self.preset, self.backends, self.progress, project, cache, paths,
-                         input_sha)
+                         audio_id(audio))
+        try:
+            return self._dub(job, request, audio, route, target, source, voice_mode, background,
+                             watermark, previous, hashes)
+        except NoSpeech:
+            raise  # recorded as "no-speech" already
+        except BaseException as exc:
+            # the record says how the job ended; a resume picks up from the cache either way
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            project.status = "interrupted" if interrupted else "failed"
+            project.message = ("interrupted: run the same command again to resume"
+                               if interrupted else _one_line(exc))
+            try:
+                job.checkpoint()
+            except Exception:  # noqa: BLE001 - the disk may be what failed; keep the cause
+                pass
+            raise
+
+    def _dub(self, job: JobContext, request: DubRequest, audio: Audio, route: str, target: str,
+             source: str | None, voice_mode: str, background: str, watermark,
+             previous: Project | None, hashes: set[tuple[str, str]]) -> Project:
+        """The job's steps, from voice activity to the finished files."""
+        project, paths = job.project, job.paths
+        if request.consent is not None:
+            project.options["consent"] = request.consent.record(paths.job_dir)
         job.checkpoint()
 
         regions = analysis.find_speech(job, audio)
@@ -168,6 +202,8 @@ class DubbingPipeline:
             source, probability = analysis.detect_language(job, audio, regions)
             project.source_language_detected = True
             project.language_probability = probability
+            check_ours([JobPaths.for_output(request.output, source).source_subtitles], hashes,
+                       request.force)
         project.source_language = source
         job.paths = paths = JobPaths.for_output(request.output, source)
 
@@ -196,19 +232,26 @@ class DubbingPipeline:
             can_shorten=route != "direct")
         job.checkpoint()
 
-        render.mix_and_mux(job, request.input, segments, target, source, request.keep_original,
-                           background, separated, regions, watermark,
+        # Outputs are made in the job folder, their hashes recorded as pending, then moved in
+        # place: a job killed at any point still knows every file beside the output as its own.
+        staging = StagedOutputs(paths, source)
+        render.mix_and_mux(job, request.input, staging.paths.output, segments, target, source,
+                           request.keep_original, background, separated, regions, watermark,
                            watermark_payload(project.options["watermark"]))
-        provenance.write_manifest(project, paths, self.preset)
-        render.write_subtitles(job, segments)
+        render.write_subtitles(job, staging.paths, segments)
+        provenance.write_manifest(project, staging.paths, self.preset, staging.hashes())
+        project.outputs = {**project.outputs, "pending": staging.hashes()}
+        job.checkpoint()
+        written = staging.place()
         project.options["qa"] = quality.report(job, source_speech, segments, voice_plan)
         project.outputs = {
             "media": str(paths.output),
-            "media_sha256": sha256_file(paths.output),
+            "media_sha256": written[paths.output.name],
             "subtitles": {target: str(paths.subtitles), f"{target}-vtt": str(paths.subtitles_vtt),
                           source: str(paths.source_subtitles)},
             "qa": str(paths.job_dir / quality.QA_FILE),
             "provenance": str(provenance.manifest_path(paths.output)),
+            "files": written,
         }
         project.status = "complete"
         job.checkpoint()
@@ -280,12 +323,17 @@ class DubbingPipeline:
         return speech.VoicePlan(self.backends.get("voice"), self.backends.fingerprint("voice"),
                                 profiles, prosody)
 
-    def _check_output_is_ours(self, request: DubRequest, previous: Project | None) -> None:
-        """An existing output is replaced only with ``force`` or when it is exactly the file this
-        job wrote last (so editing a line and re-running just works)."""
-        out = request.output
-        if not out.exists() or request.force:
-            return
-        ours = previous is not None and previous.outputs.get("media_sha256") == sha256_file(out)
-        if not ours:
-            raise OutputExists(f"output {out} exists; pass --force to replace it, or choose -o")
+
+def _recorded_files(previous: Project | None, output: Path) -> list[dict[str, str]]:
+    """File name -> sha256 of what the previous run wrote beside ``output`` (placed, and
+    staged to be placed when it was stopped)."""
+    if previous is None:
+        return []
+    outputs = previous.outputs
+    media = {output.name: outputs["media_sha256"]} if outputs.get("media_sha256") else {}
+    return [outputs.get("files") or {}, outputs.get("pending") or {}, media]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

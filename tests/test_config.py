@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,28 @@ def test_fingerprint_changes_with_options():
     b = preset_from_dict({**BASE, "mix": {"duck_db": -3.0}}, default_name="p")
     assert a.fingerprint() != b.fingerprint()
     assert a.fingerprint() == preset_from_dict(BASE, default_name="p").fingerprint()
+
+
+def test_a_watermark_key_is_never_written_down(tmp_path):
+    from dubkit.config import load_preset
+    from dubkit.watermark.base import key_id
+
+    text = (Path(__file__).parents[1] / "presets" / "tiny-test.toml").read_text()
+    path = tmp_path / "keyed.toml"
+    path.write_text(text + '\n[watermark]\nbackend = "spread-spectrum"\nkey = "s3cret-key"\n')
+    preset = load_preset(path)
+    assert preset.stage("watermark").options["key"] == "s3cret-key"  # the backend gets it
+    written = json.dumps(preset.to_dict())
+    assert "s3cret-key" not in written and key_id("s3cret-key") in written
+    other = tmp_path / "other.toml"
+    other.write_text(text + '\n[watermark]\nbackend = "spread-spectrum"\nkey = "another"\n')
+    assert load_preset(other).fingerprint() != preset.fingerprint()
+
+
+@pytest.mark.parametrize("given", ["missing.toml", "some/folder/preset", "."])
+def test_a_preset_path_that_is_not_a_file_says_so(tmp_path, given):
+    from dubkit.config import load_preset
+    from dubkit.errors import PresetError
+
+    with pytest.raises(PresetError, match="preset file .* (does not exist|is a folder)"):
+        load_preset(tmp_path / given if given != "." else str(tmp_path) + "/")

@@ -5,13 +5,15 @@ failed); a traceback only with ``--debug`` (or DUBKIT_DEBUG=1).
 """
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import sys
 
 import click
 
 from dubkit import __version__
-from dubkit.errors import DubkitError
+from dubkit.errors import DubkitError, Terminated
 
 
 class DubkitGroup(click.Group):
@@ -20,16 +22,29 @@ class DubkitGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo("interrupted: run the same command again to resume", err=True)
-            ctx.exit(130)
+            what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+            click.echo(f"{what}: run the same command again to resume", err=True)
+            ctx.exit(143 if isinstance(exc, Terminated) else 130)
+        except BrokenPipeError:
+            raise  # the reader went away: main() ends quietly
         except DubkitError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                click.echo(f"error: no space left on the device{where}: free some space, then "
+                           "run the same command again", err=True)
+            else:
+                click.echo(f"error: {exc.strerror or exc}{where}", err=True)
+            ctx.exit(1)
         except Exception as exc:  # an internal error: still one line unless --debug
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -66,10 +81,22 @@ def _register() -> None:
 _register()
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
 def main() -> None:
     # Keep third-party libraries quiet on the user's terminal.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # dubkit draws its own progress
-    cli.main(prog_name="dubkit")
+    # SIGTERM stops like Ctrl-C: the job records where it stopped, temporary files go
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        cli.main(prog_name="dubkit", standalone_mode=True)
+    except BrokenPipeError:
+        # `dubkit presets | head -1`: the reader is gone; say nothing more on that pipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)
     sys.exit(0)

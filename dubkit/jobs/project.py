@@ -116,25 +116,38 @@ class Project:
 
 
 def load_project(job_dir: Path) -> Project | None:
-    """The project in ``job_dir``, or None when there is none. A damaged file is an error: the
-    user may have edited it, and silently starting over would lose their edits."""
+    """The project in ``job_dir``, or None when there is none. A damaged file is an error naming
+    the way out: the user may have edited it, and silently starting over would lose their
+    edits."""
     path = Path(job_dir) / PROJECT_FILE
     if not path.is_file():
         return None
+    way_out = "fix it, or run with --no-resume to start the job over"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ProjectError(f"{path} is not UTF-8 text (byte {exc.start}): {way_out}") from None
     except json.JSONDecodeError as exc:
-        raise ProjectError(
-            f"{path} is not valid JSON (line {exc.lineno}): fix it, or run with --no-resume"
-        ) from None
-    return Project.from_dict(data)
+        raise ProjectError(f"{path} is not valid JSON (line {exc.lineno}): {way_out}") from None
+    except RecursionError:
+        raise ProjectError(f"{path} is nested too deeply to be a project: {way_out}") from None
+    except OSError as exc:
+        raise ProjectError(f"{path} cannot be read ({exc.strerror}): {way_out}") from None
+    try:
+        return Project.from_dict(data)
+    except ProjectError as exc:
+        raise ProjectError(f"{path}: {exc}; {way_out}") from None
+    except RecursionError:
+        raise ProjectError(f"{path} is nested too deeply to be a project: {way_out}") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ProjectError(f"{path} does not hold a valid project ({exc}): {way_out}") from None
 
 
 def user_edit(old: Segment | None, seg: Segment, machine: str) -> str | None:
     """The target text the user wrote for ``seg`` in the previous run's project.json (``old``),
-    or None when there is none: the line's source must be unchanged, and its text must differ
-    from what the machine gave it then (or, where that was not recorded, gives it now)."""
-    if old is None or old.source_text != seg.source_text:
+    or None when there is none: the line's source must be unchanged, the machine's text for it
+    must have been recorded (a line never translated, as after an interrupted run, has nothing
+    to edit), and its target text must differ from that."""
+    if old is None or old.source_text != seg.source_text or old.machine_text is None:
         return None
-    given = old.machine_text if old.machine_text is not None else machine
-    return old.target_text if old.target_text != given else None
+    return old.target_text if old.target_text != old.machine_text else None

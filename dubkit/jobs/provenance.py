@@ -27,7 +27,10 @@ def manifest_path(output: Path) -> Path:
     return output.with_name(output.name + SUFFIX)
 
 
-def build_manifest(project: Project, paths: JobPaths, preset: Preset) -> dict[str, Any]:
+def build_manifest(project: Project, paths: JobPaths, preset: Preset,
+                   files: dict[str, str] | None = None) -> dict[str, Any]:
+    """The manifest of ``paths.output``; ``files`` (name -> sha256) are the files written with
+    it, listed so that a later run can tell them for its own."""
     from dubkit import __version__
 
     options = project.options
@@ -37,6 +40,7 @@ def build_manifest(project: Project, paths: JobPaths, preset: Preset) -> dict[st
         "generator": f"dubkit {__version__}",
         "input": {"name": Path(project.input["path"]).name, "sha256": project.input["sha256"]},
         "output": {"name": paths.output.name, "sha256": sha256_file(paths.output)},
+        "files": dict(files or {}),
         "languages": {"source": project.source_language, "target": project.target_language},
         "preset": {"name": preset.name, "fingerprint": preset.fingerprint()},
         "models": [{k: m[k] for k in ("name", "stage", "source", "license")}
@@ -52,10 +56,11 @@ def build_manifest(project: Project, paths: JobPaths, preset: Preset) -> dict[st
     }
 
 
-def write_manifest(project: Project, paths: JobPaths, preset: Preset) -> Path:
+def write_manifest(project: Project, paths: JobPaths, preset: Preset,
+                   files: dict[str, str] | None = None) -> Path:
     """Write the manifest of ``paths.output`` atomically; returns its path."""
     path = manifest_path(paths.output)
-    data = build_manifest(project, paths, preset)
+    data = build_manifest(project, paths, preset, files)
     write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path
 

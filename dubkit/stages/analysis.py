@@ -21,7 +21,7 @@ def find_speech(job: JobContext, audio: Audio) -> list[SpeechRegion]:
         peak = float(np.max(np.abs(audio.samples))) if audio.num_samples else 0.0
         if peak <= 10 ** (SILENCE_DBFS / 20):
             return []
-        key = content_key("vad", job.input_sha, job.backends.fingerprint("vad"))
+        key = content_key("vad", job.audio_id, job.backends.fingerprint("vad"))
         cached = job.cache.get_json("vad", key)
         if cached is not None:
             return [SpeechRegion(*r) for r in cached]
@@ -35,7 +35,7 @@ def diarize(job: JobContext, audio: Audio, regions: list[SpeechRegion],
             num_speakers: int | None) -> list[Turn]:
     """Speaker turns inside ``regions``."""
     with job.timed("diarize"):
-        key = content_key("diarize", job.input_sha, [[r.start, r.end] for r in regions],
+        key = content_key("diarize", job.audio_id, [[r.start, r.end] for r in regions],
                           num_speakers, job.backends.fingerprint("diarization"))
         cached = job.cache.get_json("diarize", key)
         if cached is not None:
@@ -70,7 +70,7 @@ def detect_language(job: JobContext, audio: Audio,
     """The spoken language of the first ``LANGUAGE_PROBE_SECONDS`` of speech, and its
     probability."""
     with job.timed("language"):
-        key = content_key("language", job.input_sha, job.backends.fingerprint("transcription"))
+        key = content_key("language", job.audio_id, job.backends.fingerprint("transcription"))
         cached = job.cache.get_json("language", key)
         if cached is not None:
             return cached[0], cached[1]

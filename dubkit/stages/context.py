@@ -25,7 +25,9 @@ class JobContext:
     project: Project
     cache: StageCache
     paths: JobPaths
-    input_sha: str
+    # sha256 of the decoded 16 kHz analysis track: results keyed by it stay valid exactly as
+    # long as the samples do (another ffmpeg build may decode the same file differently)
+    audio_id: str
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -40,10 +42,12 @@ class JobContext:
     def checkpoint(self) -> None:
         """Record the cache's work counters and write project.json (atomically)."""
         cache = self.cache
-        self.project.work = {
-            stage: {"computed": cache.computed.get(stage, 0), "reused": cache.reused.get(stage, 0)}
-            for stage in sorted(set(cache.computed) | set(cache.reused))
-        }
+        work = {}
+        for stage in sorted(set(cache.computed) | set(cache.reused) | set(cache.repaired)):
+            work[stage] = {"computed": cache.computed[stage], "reused": cache.reused[stage]}
+            if cache.repaired[stage]:  # damaged entries found and recomputed
+                work[stage]["repaired"] = cache.repaired[stage]
+        self.project.work = work
         self.project.save(self.paths.job_dir)
 
 

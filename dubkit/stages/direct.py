@@ -21,25 +21,36 @@ def translate(job: JobContext, audio: Audio, segments: list[Segment], source: st
     translator = job.backends.get("speech_translation")
     fingerprint = job.backends.fingerprint("speech_translation")
     keys = {s.id: _key(job, s, source, target, speech, fingerprint) for s in segments}
-    todo = [s for s in segments if job.cache.get_json("direct", keys[s.id]) is None]
+    texts = {}
+    for seg in segments:
+        record = job.cache.get_json("direct", keys[seg.id])
+        # the speech is checked too: a damaged one is translated again, not replaced by a voice
+        if record is not None and (
+                not speech or record.get("speech") is False
+                or job.cache.get_audio("direct", keys[seg.id], count=False) is not None):
+            texts[seg.id] = record["text"]
+    todo = [s for s in segments if s.id not in texts]
     with job.timed("translate"), StageProgress(job.progress, "translate", len(segments)) as bar:
         for seg in segments:
-            if seg not in todo:
+            if seg.id in texts:
                 bar.advance(seg.id)
         if todo:
             clips = [audio.slice(s.start, s.end) for s in todo]
             run = translator.translate if speech else translator.translate_text_only
             for seg, result in zip(todo, run(clips, source, target), strict=True):
-                if speech and result.speech is not None:
+                spoken = speech and result.speech is not None
+                if spoken:
                     job.cache.put_audio("direct", keys[seg.id], result.speech, count=False)
-                job.cache.put_json("direct", keys[seg.id], {"text": result.target_text})
+                job.cache.put_json("direct", keys[seg.id],
+                                   {"text": result.target_text, "speech": spoken})
+                texts[seg.id] = result.target_text
                 bar.advance(seg.id)
     edited = {}
     if previous is not None and previous.target_language == target:
         edited = {s.id: s for s in previous.segments}
     out = []
     for seg in segments:
-        machine = job.cache.get_json("direct", keys[seg.id])["text"]
+        machine = texts[seg.id]
         keep = tuple(f for f in seg.flags if f != "edited")
         edit = user_edit(edited.get(seg.id), seg, machine)
         if edit is not None:
@@ -60,9 +71,10 @@ def direct_source(job: JobContext, segments: list[Segment], source: str,
     def speak(seg: Segment, text: str) -> tuple[Audio, str]:
         key = _key(job, by_id.get(seg.id, seg), source, target, True, fingerprint)
         record = job.cache.get_json("direct", key)
-        speech = job.cache.get_audio("direct", key)
-        if record is not None and record["text"].strip() == text and speech is not None:
-            return speech, key
+        if record is not None and record["text"].strip() == text:
+            speech = job.cache.get_audio("direct", key, count=False)
+            if speech is not None:
+                return speech, key
         return synthesize(seg, text)
 
     return speak
@@ -70,5 +82,5 @@ def direct_source(job: JobContext, segments: list[Segment], source: str,
 
 def _key(job: JobContext, seg: Segment, source: str, target: str, speech: bool,
          fingerprint: str) -> str:
-    return content_key("direct", job.input_sha, seg.start, seg.end, source, target, speech,
+    return content_key("direct", job.audio_id, seg.start, seg.end, source, target, speech,
                        fingerprint)

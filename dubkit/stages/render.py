@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dubkit import dsp, media
-from dubkit.jobs.cache import content_key
+from dubkit.jobs.cache import audio_id, content_key
+from dubkit.jobs.paths import JobPaths
 from dubkit.progress import StageProgress
 from dubkit.stages.context import JobContext
 from dubkit.stages.speech import segment_audio
@@ -28,9 +29,13 @@ def separate(job: JobContext, input_path: Path, regions: list[SpeechRegion]) -> 
     background is the original itself."""
     with job.timed("separate"):
         spans = [[r.start, r.end] for r in regions]
-        key = content_key("separate", job.input_sha, spans, job.backends.fingerprint("separation"))
-        background = job.cache.get_audio("separate", key)
         original = media.decode_audio(input_path)
+        key = content_key("separate", audio_id(original), spans,
+                          job.backends.fingerprint("separation"))
+        background = job.cache.get_audio("separate", key)
+        if background is not None and (background.samples.size != original.samples.size
+                                       or background.rate != original.rate):
+            background = None  # not this decode's: computed again
         if background is None:
             with StageProgress(job.progress, "separate", None):
                 result = job.backends.get("separation").separate(original, regions)
@@ -42,7 +47,8 @@ def separate(job: JobContext, input_path: Path, regions: list[SpeechRegion]) -> 
         return Separated(background, dsp.resample(speech.mono(), ANALYSIS_RATE))
 
 
-def mix_and_mux(job: JobContext, input_path: Path, segments: list[Segment], target: str,
+def mix_and_mux(job: JobContext, input_path: Path, output: Path, segments: list[Segment],
+                target: str,
                 source: str, keep_original: bool, background: str,
                 separated: Separated | None, regions: list[SpeechRegion], watermarker,
                 payload) -> None:
@@ -61,7 +67,7 @@ def mix_and_mux(job: JobContext, input_path: Path, segments: list[Segment], targ
                         speech_spans=[(r.start, r.end) for r in regions],
                         mark=lambda dub, cover: _marked(job, watermarker, dub, cover, payload))
     with job.timed("mux"):
-        media.mux_dub(input_path, mixed, job.paths.output, dub_language=target,
+        media.mux_dub(input_path, mixed, output, dub_language=target,
                       source_language=source, keep_original=keep_original)
 
 
@@ -70,7 +76,7 @@ def _marked(job: JobContext, watermarker, dub: Audio, cover: Audio, payload) -> 
         return watermarker.embed(dub, payload, cover=cover)
 
 
-def write_subtitles(job: JobContext, segments: list[Segment]) -> None:
+def write_subtitles(job: JobContext, paths: JobPaths, segments: list[Segment]) -> None:
     """Target subtitles follow where the dub is heard; source ones, the original speech."""
     with job.timed("subtitles"):
         target_cues = [
@@ -79,7 +85,6 @@ def write_subtitles(job: JobContext, segments: list[Segment]) -> None:
             for s in segments
         ]
         source_cues = [media.Cue(s.start, s.end, s.source_text) for s in segments]
-        paths = job.paths
         media.write_subtitles(target_cues, paths.subtitles)
         media.write_subtitles(target_cues, paths.subtitles_vtt)
         media.write_subtitles(source_cues, paths.source_subtitles)

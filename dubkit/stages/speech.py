@@ -12,7 +12,6 @@ the source lines overlapped there.
 """
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ import soundfile as sf
 from dubkit import dsp
 from dubkit.analysis.prosody import SegmentProsody
 from dubkit.analysis.speaker_profile import SpeakerProfile
+from dubkit.jobs.atomic import atomic_path
 from dubkit.jobs.cache import content_key
 from dubkit.progress import StageProgress
 from dubkit.stages import text as text_stage
@@ -207,16 +207,20 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
         fit_key = content_key("fit", key, duration, fitter.min_tempo, fitter.max_tempo,
                               fitter.max_pause_fill, fitter.min_pause)
         fitted = job.cache.get_json("fit", fit_key)
-        if fitted is None or not job.cache.audio_path("fit", fit_key).is_file():
+        fitted_audio = job.cache.get_audio("fit", fit_key, count=False) if fitted else None
+        if fitted_audio is None:
             result = fitter.fit(speech, duration)
             job.cache.put_audio("fit", fit_key, result.audio, count=False)
             fitted = [result.tempo, result.audio.duration, result.pause_change]
             job.cache.put_json("fit", fit_key, fitted)
-        tempo, length = fitted[0], fitted[1]
-        if len(fitted) > 2 and fitted[2]:
+            fitted_audio = result.audio
+        tempo, length, pause_change = fitted
+        if pause_change:
             flags = tuple(dict.fromkeys(flags + ("pauses-fitted",)))
         audio_file = job.paths.segments_dir / f"{seg.id}.wav"
-        shutil.copyfile(job.cache.audio_path("fit", fit_key), audio_file)
+        with atomic_path(audio_file) as tmp:
+            sf.write(tmp, fitted_audio.samples.T, fitted_audio.rate, subtype="FLOAT",
+                     format="WAV")
 
     allowed = slot_limit(seg, segments, job.preset.fit.max_borrow) - start
     overflow = max(0.0, length - allowed)

@@ -17,7 +17,7 @@ def transcribe(job: JobContext, audio: Audio, segments: list[Segment],
     with job.timed("transcribe"), \
             StageProgress(job.progress, "transcribe", len(segments)) as bar:
         for seg in segments:
-            key = content_key("transcribe", job.input_sha, seg.start, seg.end, source, fingerprint)
+            key = content_key("transcribe", job.audio_id, seg.start, seg.end, source, fingerprint)
             text = job.cache.get_json("transcribe", key)
             if text is None:
                 clip = audio.slice(seg.start, seg.end)
@@ -101,7 +101,7 @@ def span_translation(job: JobContext, route: str, audio: Audio, segments: list[S
     fingerprint = job.backends.fingerprint("transcription" if route == "asr" else "translation")
     request = span_request(segments, span, max_chars)
     first, last = segments[span[0]], segments[span[-1]]
-    where = [job.input_sha, first.start, last.end] if route == "asr" else None
+    where = [job.audio_id, first.start, last.end] if route == "asr" else None
     if max_chars is None:
         key = content_key("translate", route, request.text, request.previous, request.next,
                           source, target, fingerprint, where)

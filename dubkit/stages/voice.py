@@ -34,7 +34,7 @@ def speaker_profiles(job: JobContext, speech: Audio, speech_id: str,
     with job.timed("profile"), StageProgress(job.progress, "profile", None):
         for speaker in dict.fromkeys(t.speaker for t in turns):
             spans = speaker_spans(turns, speaker)
-            key = content_key("profile", job.input_sha, speech_id, spans, fingerprint)
+            key = content_key("profile", job.audio_id, speech_id, spans, fingerprint)
             cached = job.cache.get_json("profile", key)
             if cached is None:
                 clips, total = [], 0.0
@@ -64,7 +64,7 @@ def segment_prosody(job: JobContext, speech: Audio, speech_id: str,
     with job.timed("prosody"), \
             StageProgress(job.progress, "prosody", len(segments)) as bar:
         for seg in segments:
-            key = content_key("prosody", job.input_sha, speech_id, seg.start, seg.end)
+            key = content_key("prosody", job.audio_id, speech_id, seg.start, seg.end)
             cached = job.cache.get_json("prosody", key)
             if cached is None:
                 cached = extract_prosody(speech.slice(seg.start, seg.end)).to_dict()

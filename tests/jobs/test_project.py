@@ -63,6 +63,10 @@ def test_a_user_edit_is_text_that_differs_from_what_the_machine_gave_the_line():
     # the source line changed: an old edit no longer applies
     assert user_edit(given.replace(target_text="¡Hola!"), now.replace(source_text="Hi."),
                      "Hola.") is None
-    # job folders that did not record the machine's text: compared with what it gives now
-    legacy = now.replace(target_text="¡Hola!")
-    assert user_edit(legacy, now, "Hola.") == "¡Hola!" and user_edit(now, now, "Hola.") is None
+    # a line the machine never translated (the run was stopped before it did): its empty
+    # or stale target text is nothing the user wrote
+    interrupted = now.replace(target_text="")
+    assert user_edit(interrupted, now, "Hola.") is None
+    assert user_edit(now.replace(target_text="¡Hola!"), now, "Hola.") is None
+    # but emptying a translated line is an edit (the user wants it silent)
+    assert user_edit(given.replace(target_text=""), now, "Hola.") == ""
