@@ -121,6 +121,7 @@ class Dubber:
         consent: Consent | str | os.PathLike[str] | None = None,
         watermark_key: str | None = None,
         mode: str | None = None,
+        audio_track: int | None = None,
     ) -> DubResult:
         """Dub ``input`` into language ``to`` (ISO 639-1). See the README for the files written.
 
@@ -128,19 +129,23 @@ class Dubber:
         voice, which needs ``consent``: a ``Consent`` or the path of a statement file; without
         it stock voices are used and ``DubResult.notes`` says so. ``background`` is "keep",
         "duck" or "drop"; ``mode`` "cascade", "direct" or "text-then-tts" (default: the
-        preset's). Every synthesized line
+        preset's). ``audio_track`` picks which audio track to dub (0-based; default: the
+        track marked default, else the first). Every synthesized line
         carries a watermark keyed by ``watermark_key`` (default: dubkit's public key).
         """
         path = check_input_file(input)
         if num_speakers is not None and num_speakers < 1:
             raise InputError("--num-speakers must be at least 1")
+        if audio_track is not None and audio_track < 0:
+            raise InputError("--audio-track counts from 0 and must not be negative")
         if consent is not None and not isinstance(consent, Consent):
             consent = Consent.from_file(consent)
         if watermark_key is not None and not watermark_key.strip():
             raise InputError("the watermark key must not be empty")
         out = check_output_file(Path(output) if output else default_output(path, to), path)
         request = DubRequest(path, out, to, source_language, resume, force, keep_original,
-                             num_speakers, voice, background, consent, watermark_key, mode)
+                             num_speakers, voice, background, consent, watermark_key, mode,
+                             audio_track)
         project = self.pipeline.run(request)
         return self._result(project, request)
 

@@ -64,6 +64,7 @@ class DubRequest:
     consent: Consent | None = None  # needed to keep voices
     watermark_key: str | None = None  # None: the default key
     mode: str | None = None  # cascade | direct | text-then-tts; None: the preset's
+    audio_track: int | None = None  # which audio track to dub, 0-based; None: the default one
 
 
 class DubbingPipeline:
@@ -118,7 +119,11 @@ class DubbingPipeline:
         # Media problems surface here, before anything is written.
         started = time.perf_counter()
         info = media.probe(request.input)
-        audio = media.decode_audio(request.input, rate=ANALYSIS_RATE, mono=True)
+        track = media.check_audio_track(info, request.audio_track)
+        # decided from the probed streams: video in a file named .wav fails here, not at mux
+        plan = media.check_output_for(info, request.output, request.keep_original, track.index)
+        audio = media.decode_audio(request.input, rate=ANALYSIS_RATE, mono=True,
+                                   stream_index=track.index)
         decode_seconds = time.perf_counter() - started
         target = check_language(request.target_language, self.target_languages(route), "target",
                                 name)
@@ -149,8 +154,9 @@ class DubbingPipeline:
                      "source_language_requested": request.source_language,
                      "mode": route, "voice": voice_mode, "background": background,
                      "consent": None,
+                     "audio_track": request.audio_track, "audio_stream": track.index,
                      "watermark": self._watermark_record(watermark, previous),
-                     "notes": [voice_note] if voice_note else []},
+                     "notes": ([voice_note] if voice_note else []) + list(plan.dropped)},
             models=self.backends.model_records(),
             outputs=previous.outputs if previous else {},
             timings={"decode": round(decode_seconds, 4)},
@@ -209,7 +215,8 @@ class DubbingPipeline:
 
         separated = None
         if background == "keep":
-            separated = render.separate(job, request.input, regions)
+            separated = render.separate(job, request.input, regions,
+                                        project.options["audio_stream"])
         voice_plan = speech.VoicePlan()
         if voice_mode == "keep":
             voice_plan = self._voice_plan(job, audio, separated, turns, segments)
@@ -237,7 +244,8 @@ class DubbingPipeline:
         staging = StagedOutputs(paths, source)
         render.mix_and_mux(job, request.input, staging.paths.output, segments, target, source,
                            request.keep_original, background, separated, regions, watermark,
-                           watermark_payload(project.options["watermark"]))
+                           watermark_payload(project.options["watermark"]),
+                           project.options["audio_stream"])
         render.write_subtitles(job, staging.paths, segments)
         provenance.write_manifest(project, staging.paths, self.preset, staging.hashes())
         project.outputs = {**project.outputs, "pending": staging.hashes()}

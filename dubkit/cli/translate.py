@@ -48,12 +48,15 @@ from dubkit.jobs.consent import Consent
 @click.option("--watermark-key", envvar="DUBKIT_WATERMARK_KEY", default=None, metavar="KEY",
               help="Secret key of the watermark (default: dubkit's public key). "
                    "Env: DUBKIT_WATERMARK_KEY.")
+@click.option("--audio-track", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Which audio track to dub, counted from 0 (default: the one marked "
+                   "default, else the first). Other tracks are kept after the original.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 def translate(input: str, target: str, source: str | None, output: str | None, preset: str,
               resume: bool, force: bool, keep_original: bool, num_speakers: int | None,
               voice: str | None, consent_file: str | None, consent_self: bool,
               i_have_consent: bool, background: str | None, mode: str | None,
-              watermark_key: str | None, as_json: bool) -> None:
+              watermark_key: str | None, audio_track: int | None, as_json: bool) -> None:
     """Dub INPUT (video or audio) into language --to."""
     given = [flag for flag, on in (("--consent", consent_file is not None),
                                    ("--consent-self", consent_self),
@@ -70,7 +73,7 @@ def translate(input: str, target: str, source: str | None, output: str | None, p
             input, to=target, source_language=source, output=output, resume=resume,
             force=force, keep_original=keep_original, num_speakers=num_speakers,
             voice=voice, background=background, consent=consent,
-            watermark_key=watermark_key, mode=mode,
+            watermark_key=watermark_key, mode=mode, audio_track=audio_track,
         )
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}")

@@ -1,8 +1,10 @@
 """Decode a media file's audio to float32 samples, whole or as a stream of chunks.
 
 ffmpeg writes interleaved f32le to a pipe. Corrupt or truncated input is caught from the errors
-ffmpeg logs while decoding (it exits 0 on most of them) and, for audio-only files, from a decoded
-length well short of the duration the container declares.
+ffmpeg logs while decoding (it exits 0 on most of them), for audio-only files from a decoded
+length well short of the duration the container declares, and from samples no recording holds
+(NaN, Inf, or far beyond full scale). The length is what decodes, never what the header says; the
+one header field that scales memory, the sample rate we resample from, is checked first.
 """
 from __future__ import annotations
 
@@ -21,6 +23,10 @@ from dubkit.media.probe import MediaInfo, StreamInfo, ffmpeg_url, probe
 from dubkit.types import Audio
 
 _FALLBACK_RATE = 48_000  # Hz, when the container does not say
+# Hz: resampling from a lower declared rate would multiply a tiny file into gigabytes (1 Hz to
+# 48 kHz is 48,000 times the samples); no real recording is below telephone rates anyway
+MIN_SOURCE_RATE = 1_000
+_MAX_PEAK = 1000.0  # 60 dB over full scale: only a damaged float file holds such samples
 _ERROR_LINE = re.compile(r"\[(error|fatal|panic)\]")
 _ESTIMATED = "Estimating duration from bitrate"  # the declared duration is a guess
 
@@ -35,12 +41,14 @@ def decode_audio(
 
     ``rate`` resamples (default: the stream's own rate); ``mono`` averages the channels into
     ``(samples,)``, else the result is ``(channels, samples)``. ``stream_index`` is the absolute
-    stream index from ``probe`` (default: the first audio stream).
+    stream index from ``probe`` (default: the audio stream marked default, else the first; see
+    ``check_audio_track``).
     """
     info = probe(path)
     stream = _pick_stream(info, stream_index)
     channels = stream.channels or 2
     out_rate = rate or stream.sample_rate or _FALLBACK_RATE
+    _check_rate(info, stream, out_rate)
     proc = subprocess.run(
         _command(path, stream, out_rate, channels), stdin=subprocess.DEVNULL, capture_output=True
     )
@@ -49,6 +57,7 @@ def decode_audio(
     frames = interleaved.reshape(-1, channels)  # (samples, channels)
     _check(path, info, proc.returncode, proc.stderr.decode("utf-8", "replace"),
            frames.shape[0] / out_rate)
+    check_samples(path, frames)
     if mono:
         return Audio(frames.mean(axis=1, dtype=np.float32), out_rate)  # as Audio.mono() does
     return Audio(frames.T.copy(), out_rate)  # (channels, samples), writable
@@ -72,6 +81,7 @@ def iter_audio(
     info = probe(path)
     stream = _pick_stream(info, stream_index)
     channels = stream.channels or 2
+    _check_rate(info, stream, rate)
     chunk = max(1, int(round(chunk_seconds * rate)))  # samples per chunk
     frame_bytes = 4 * channels
     total = 0
@@ -88,6 +98,7 @@ def iter_audio(
                 usable = len(data) - len(data) % frame_bytes
                 if usable:
                     block = np.frombuffer(data[:usable], dtype="<f4").reshape(-1, channels).T
+                    check_samples(path, block)
                     block = block.mean(axis=0) if mono else block.copy()  # (channels, samples)
                     total += block.shape[-1]
                     yield Audio(np.ascontiguousarray(block, dtype=np.float32), rate)
@@ -116,7 +127,34 @@ def _pick_stream(info: MediaInfo, stream_index: int | None) -> StreamInfo:
         )
     if not audio:
         raise MediaError(f"{info.path} has no audio stream; give a file with sound")
-    return audio[0]
+    return info.default_audio or audio[0]
+
+
+def _check_rate(info: MediaInfo, stream: StreamInfo, out_rate: int) -> None:
+    declared = stream.sample_rate
+    if declared is not None and declared < MIN_SOURCE_RATE and out_rate > declared:
+        raise MediaError(
+            f"{info.path} declares a sample rate of {declared} Hz (below {MIN_SOURCE_RATE} Hz); "
+            "its header is damaged: re-export it"
+        )
+
+
+def check_samples(path: str | os.PathLike[str], samples: np.ndarray) -> None:
+    """Raise ``MediaError`` when decoded ``samples`` hold NaN or Inf, or values no recording
+    holds (over 60 dB above full scale): the file is damaged, and such values would poison
+    every stage after decoding."""
+    if samples.size == 0:
+        return
+    # max and min propagate NaN and make no temporary copy of a long recording
+    high, low = float(samples.max()), float(samples.min())
+    name = os.fspath(path)
+    if not (np.isfinite(high) and np.isfinite(low)):
+        raise MediaError(f"{name} contains NaN/Inf samples; it is damaged: re-export it")
+    peak = max(high, -low)
+    if peak > _MAX_PEAK:
+        raise MediaError(
+            f"{name} contains samples {peak:.3g} times full scale; it is damaged: re-export it"
+        )
 
 
 def _command(

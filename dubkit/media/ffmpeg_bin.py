@@ -6,6 +6,7 @@ Lookup order: ``$DUBKIT_FFMPEG``, ``ffmpeg`` on PATH, then the binary that image
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -66,6 +67,7 @@ def clear_cache() -> None:
     ffmpeg_path.cache_clear()
     ffprobe_path.cache_clear()
     encoders.cache_clear()
+    ffmpeg_identity.cache_clear()
 
 
 def error_line(stderr: bytes | str) -> str:
@@ -125,3 +127,37 @@ def encoders() -> frozenset[str]:
 def has_encoder(name: str) -> bool:
     """Whether this ffmpeg build can encode with ``name`` (e.g. "libopus")."""
     return name in encoders()
+
+
+@cache
+def ffmpeg_identity() -> str:
+    """A short string naming the ffmpeg (and ffprobe) builds in use, for cache keys: another
+    version, other libraries or another configuration may decode the same file differently.
+
+    e.g. ``"ffmpeg 5.1.9-0+deb12u1 avcodec=59.37.100 ... config=1a2b3c4d; ffprobe ..."``.
+    """
+    parts = [_identity("ffmpeg", ffmpeg_path())]
+    probe = ffprobe_path()
+    if probe is not None:  # probed durations and stream facts come from it
+        parts.append(_identity("ffprobe", probe))
+    return "; ".join(parts)
+
+
+def _identity(name: str, exe: str) -> str:
+    try:
+        proc = subprocess.run([exe, "-version"], stdin=subprocess.DEVNULL, capture_output=True)
+    except OSError as e:
+        raise MediaError(f"cannot run {name} at {exe}: {e}; set DUBKIT_FFMPEG to a working one") \
+            from e
+    text = proc.stdout.decode("utf-8", "replace")
+    first = text.splitlines()[0] if text.strip() else ""
+    m = re.match(r"^\S+ version (\S+)", first)
+    fields = [name, m.group(1) if m else (first[:80] or "unknown")]
+    for lib, major, minor, micro in re.findall(
+        r"^lib(\w+)\s+(\d+)\.\s*(\d+)\.\s*(\d+)", text, flags=re.MULTILINE
+    ):
+        fields.append(f"{lib}={major}.{minor}.{micro}")
+    config = re.search(r"^configuration: (.*)$", text, flags=re.MULTILINE)
+    if config:  # same version, other build options: other decoders (libdav1d, libopus, ...)
+        fields.append("config=" + hashlib.sha256(config.group(1).encode()).hexdigest()[:8])
+    return " ".join(fields)

@@ -54,6 +54,13 @@ class MediaInfo:
         return tuple(s for s in self.streams if s.kind == "audio")
 
     @property
+    def default_audio(self) -> StreamInfo | None:
+        """The audio stream a player starts with: the first one marked default, else the first
+        one (None when there is no audio)."""
+        audio = self.audio_streams
+        return next((s for s in audio if s.default), audio[0] if audio else None)
+
+    @property
     def video_streams(self) -> tuple[StreamInfo, ...]:
         """Real video streams: cover pictures are left out."""
         return tuple(s for s in self.streams if s.kind == "video" and not s.attached_pic)

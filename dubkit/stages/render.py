@@ -24,12 +24,14 @@ class Separated:
     speech_16k: Audio
 
 
-def separate(job: JobContext, input_path: Path, regions: list[SpeechRegion]) -> Separated:
-    """Speech and background of the input; only speech regions are processed, elsewhere the
-    background is the original itself."""
+def separate(job: JobContext, input_path: Path, regions: list[SpeechRegion],
+             audio_stream: int | None = None) -> Separated:
+    """Speech and background of the input's audio stream ``audio_stream`` (absolute index;
+    None: the default one); only speech regions are processed, elsewhere the background is the
+    original itself."""
     with job.timed("separate"):
         spans = [[r.start, r.end] for r in regions]
-        original = media.decode_audio(input_path)
+        original = media.decode_audio(input_path, stream_index=audio_stream)
         key = content_key("separate", audio_id(original), spans,
                           job.backends.fingerprint("separation"))
         background = job.cache.get_audio("separate", key)
@@ -51,12 +53,12 @@ def mix_and_mux(job: JobContext, input_path: Path, output: Path, segments: list[
                 target: str,
                 source: str, keep_original: bool, background: str,
                 separated: Separated | None, regions: list[SpeechRegion], watermarker,
-                payload) -> None:
+                payload, audio_stream: int | None = None) -> None:
     """Mix the placed lines over the ``background`` (keep: the separated soundtrack wherever
     the original speaks or the dub plays; duck: the lowered original; drop: silence) and mux
     the mix into the output. All dubbed speech is watermarked with ``payload`` first."""
     with job.timed("mix"):
-        original = media.decode_audio(input_path)
+        original = media.decode_audio(input_path, stream_index=audio_stream)
         placed = [
             (s.placement.start, segment_audio(job, s))
             for s in segments if s.placement is not None and s.audio_file
@@ -68,7 +70,8 @@ def mix_and_mux(job: JobContext, input_path: Path, output: Path, segments: list[
                         mark=lambda dub, cover: _marked(job, watermarker, dub, cover, payload))
     with job.timed("mux"):
         media.mux_dub(input_path, mixed, output, dub_language=target,
-                      source_language=source, keep_original=keep_original)
+                      source_language=source, keep_original=keep_original,
+                      audio_stream=audio_stream)
 
 
 def _marked(job: JobContext, watermarker, dub: Audio, cover: Audio, payload) -> Audio:

@@ -121,6 +121,27 @@ def peak_hz():
     return peak
 
 
+# Samples a lossy codec adds at the start (priming) and may add at the end (padding to a whole
+# frame), which builds trim differently: whether the gapless info (MP3's LAME tag, MP4's edit
+# list, Opus' pre-skip) is written and read back depends on the ffmpeg version.
+CODEC_SLACK_SAMPLES = {
+    "aac": 1024 + 1024,  # priming + up to one frame of padding
+    "mp3": 576 + 529 + 1152,  # encoder delay + decoder delay + up to one frame of padding
+    "opus": 312 + 960,  # pre-skip (at 48 kHz) + up to one 20 ms frame
+    "vorbis": 2048,  # up to one long block
+}
+
+
+@pytest.fixture(scope="session")
+def codec_slack():
+    def slack(codec: str, rate: int) -> float:
+        """Seconds a file's duration may differ between ffmpeg builds for ``codec`` at ``rate``
+        Hz: the codec's priming and padding, plus the 10 ms to which durations are printed."""
+        return CODEC_SLACK_SAMPLES.get(codec, 0) / rate + 0.01
+
+    return slack
+
+
 @pytest.fixture(scope="session")
 def leftovers():
     def find(folder: Path) -> list[str]:

@@ -1,6 +1,7 @@
 """probe(): both parsers (ffprobe JSON, `ffmpeg -i` stderr) on real output of real files."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -62,11 +63,12 @@ def _summary(info: MediaInfo) -> list[tuple]:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_ffmpeg_parser_reads_each_container(media, name):
+def test_ffmpeg_parser_reads_each_container(media, name, codec_slack):
     info = probe_with_ffmpeg(media[name])
     format_name, duration, streams = EXPECTED[name]
     assert info.format_name == format_name
-    assert info.duration == duration
+    # lossy audio: builds differ in whether priming and padding count (see codec_slack)
+    assert info.duration == pytest.approx(duration, abs=_slack(info, codec_slack))
     assert _summary(info) == streams
     assert [s.index for s in info.streams] == list(range(len(streams)))
     assert info.has_video == (name in ("mp4", "mkv", "webm", "mov"))  # cover art is not video
@@ -174,10 +176,29 @@ def test_channel_layouts_in_stderr():
     assert info.streams[4].kind == "data"
 
 
+def _slack(info: MediaInfo, codec_slack) -> float:
+    """Seconds the duration of ``info``'s file may differ between ffmpeg builds."""
+    return max([codec_slack(s.codec, s.sample_rate) for s in info.audio_streams] + [0.0])
+
+
+def _same_build() -> bool:
+    """Whether ffprobe and ffmpeg come from one build (same version, libraries, options)."""
+    ffmpeg, ffprobe = ffmpeg_bin.ffmpeg_identity().split("; ")
+    return ffmpeg.split(" ", 1)[1] == ffprobe.split(" ", 1)[1]
+
+
 @pytest.mark.skipif(ffmpeg_bin.ffprobe_path() is None, reason="no ffprobe on this machine")
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_ffprobe_and_ffmpeg_agree_on_files(media, name):
-    assert probe_with_ffprobe(media[name]) == probe_with_ffmpeg(media[name])
+def test_ffprobe_and_ffmpeg_agree_on_files(media, name, codec_slack):
+    from_ffprobe, from_ffmpeg = probe_with_ffprobe(media[name]), probe_with_ffmpeg(media[name])
+    if _same_build():
+        assert from_ffprobe == from_ffmpeg
+        return
+    # an ffprobe of another build (imageio's ffmpeg with the system's ffprobe) may count an MP3's
+    # or AAC's priming and padding differently; everything else must agree
+    assert dataclasses.replace(from_ffprobe, duration=from_ffmpeg.duration) == from_ffmpeg
+    assert from_ffprobe.duration == pytest.approx(
+        from_ffmpeg.duration, abs=_slack(from_ffmpeg, codec_slack))
 
 
 def test_probe_without_ffprobe_uses_ffmpeg(media, monkeypatch):
