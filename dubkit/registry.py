@@ -38,6 +38,8 @@ _SPECS = (
     BackendSpec("embedder", "resemblyzer",
                 "dubkit.analysis.resemblyzer_embedder:ResemblyzerEmbedder", "cpu",
                 "Resemblyzer GE2E speaker embeddings", ("torch",)),
+    BackendSpec("embedder", "eres2net", "dubkit.analysis.eres2net_embedder:Eres2NetEmbedder",
+                "cpu", "3D-Speaker ERes2Net speaker embeddings (VoxCeleb)", ("torch",)),
     BackendSpec("embedder", "ecapa", "dubkit.analysis.ecapa_embedder:EcapaEmbedder", None,
                 "speechbrain ECAPA-TDNN from a local folder", ("speechbrain", "torch")),
     BackendSpec("embedder", "mfcc", "dubkit.analysis.mfcc_embedder:MfccEmbedder", None,

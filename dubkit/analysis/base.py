@@ -42,14 +42,17 @@ class SpeakerEmbedder(Protocol):
     dim: int
 
     def embed(self, audio: Audio) -> np.ndarray:
-        """A ``(dim,)`` L2-normalised embedding of one stretch of a single speaker's speech.
+        """A ``(dim,)`` L2-normalised embedding of one stretch of a single speaker's speech."""
 
-        An embedder may also offer ``embed_many(audios) -> (n, dim)`` to batch many windows;
-        the diarizer uses it when present."""
+    def embed_many(self, clips: Sequence[Audio]) -> np.ndarray:
+        """``(len(clips), dim)`` embeddings, each what ``embed`` gives for that clip (to within
+        float rounding); a neural embedder runs them through its network in batches. A diarizer
+        embeds all its windows through this."""
 
 
 class Diarizer(Protocol):
     name: str
+    embedder: SpeakerEmbedder | None  # the voices it tells apart, reused to profile speakers
 
     def diarize(
         self,

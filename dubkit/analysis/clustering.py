@@ -64,7 +64,10 @@ class ClusteringDiarizer:
     ``penalty`` is the BIC's weight on model size: higher means fewer speakers. Both defaults
     were tuned with ``MfccEmbedder`` on the shared recordings (see tests/analysis) and are also
     the best found for ``ResemblyzerEmbedder`` (benchmarks/diarization.py). ``refine`` moves
-    speaker changes inside a region to where the voices' MFCC statistics put them.
+    speaker changes inside a region to where the voices' MFCC statistics put them. With
+    ``relative=False`` the windows are clustered on their raw embeddings: for an embedder whose
+    cosine already separates voices (ERes2Net: same speaker 0.81, others 0.08) the tree cut
+    then counts the speakers, and the ``cpu`` preset uses it so (threshold 0.6, penalty 1.0).
     """
 
     name = "clustering"
@@ -79,6 +82,7 @@ class ClusteringDiarizer:
         max_gap: Seconds = 0.5,
         penalty: float = 1.75,
         refine: bool = True,
+        relative: bool = True,
     ) -> None:
         embedder = embedder if embedder is not None else MfccEmbedder()
         if window <= 0 or not 0 < hop <= window:
@@ -97,6 +101,7 @@ class ClusteringDiarizer:
         self.max_gap = max_gap
         self.penalty = penalty
         self.refine = refine
+        self.relative = relative
 
     def diarize(
         self,
@@ -114,7 +119,7 @@ class ClusteringDiarizer:
             return []
         windows = [w for span in spans for w in self._windows(*span)]  # [(start, end)] seconds
         embeddings = embed_windows(self.embedder, audio, windows)  # (windows, dim)
-        points = partition_space(embeddings)  # (windows, dim)
+        points = partition_space(embeddings) if self.relative else embeddings  # (windows, dim)
         labels = cluster_embeddings(points, self.threshold, num_speakers)  # (windows,)
         if labels.max() == 0:
             return _name_speakers(_merge([(s, e, 0) for s, e in spans], self.max_gap))
@@ -166,13 +171,9 @@ class ClusteringDiarizer:
 def embed_windows(
     embedder: SpeakerEmbedder, audio: Audio, windows: Sequence[Span]
 ) -> np.ndarray:
-    """``(windows, dim)`` embeddings of ``audio``'s windows, in one batch where the embedder
-    offers ``embed_many`` (a neural one runs all windows through its network at once)."""
-    clips = [audio.slice(s, e) for s, e in windows]
-    embed_many = getattr(embedder, "embed_many", None)
-    if embed_many is not None:
-        return np.asarray(embed_many(clips))
-    return np.stack([embedder.embed(clip) for clip in clips])
+    """``(windows, dim)`` embeddings of ``audio``'s windows, in one call (a neural embedder runs
+    them through its network in batches)."""
+    return np.asarray(embedder.embed_many([audio.slice(s, e) for s, e in windows]))
 
 
 def partition_space(embeddings: np.ndarray) -> np.ndarray:

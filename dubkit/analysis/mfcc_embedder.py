@@ -17,6 +17,7 @@ in through the same protocol.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import librosa
 import numpy as np
@@ -74,6 +75,12 @@ class MfccEmbedder:
         x = dsp.resample(audio.mono(), ANALYSIS_RATE).samples  # 16 kHz mono
         z = (mfcc_statistics(x) - _POOL_MEAN) / _POOL_STD  # (60,)
         return (z / np.linalg.norm(z)).astype(np.float32)
+
+    def embed_many(self, clips: Sequence[Audio]) -> np.ndarray:
+        """``(clips, 60)`` embeddings, one ``embed`` each (there is no network to batch)."""
+        if not clips:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self.embed(clip) for clip in clips])
 
 
 def mfcc_statistics(x: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from dubkit import dsp
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
+from dubkit.errors import InputError, ModelUnavailable
 from dubkit.progress import ProgressHook, StageProgress, ignore_progress
 from dubkit.types import ANALYSIS_RATE, Audio, Seconds, SpeechRegion
 
@@ -163,12 +163,10 @@ class ConvTasNetSeparator:
 
     def _load(self):  # -> onnxruntime.InferenceSession
         if self._session is None:
-            try:
-                import onnxruntime
-            except ImportError:
-                raise BackendUnavailable(
-                    "separation needs onnxruntime: pip install onnxruntime"
-                ) from None
+            from dubkit.onnx_session import cpu_session, import_onnxruntime
+
+            onnxruntime = import_onnxruntime(
+                "separation needs onnxruntime: pip install onnxruntime")
             opts = onnxruntime.SessionOptions()
             opts.log_severity_level = 3  # its graph warnings would reach the terminal
             opts.intra_op_num_threads = self.threads
@@ -176,9 +174,7 @@ class ConvTasNetSeparator:
             # life; without it they are freed after each chunk, at no measurable cost in speed.
             opts.enable_cpu_mem_arena = False
             try:
-                self._session = onnxruntime.InferenceSession(
-                    str(self.model_file), opts, providers=["CPUExecutionProvider"]
-                )
+                self._session = cpu_session(self.model_file, opts)
             except Exception as exc:  # onnxruntime raises its own exception types
                 raise ModelUnavailable(
                     f"cannot load the separation model {self.model_file}: {exc}"

@@ -25,7 +25,7 @@ import numpy as np
 
 from dubkit import dsp
 from dubkit.analysis.regions import RegionTracker
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
+from dubkit.errors import InputError, ModelUnavailable
 from dubkit.types import ANALYSIS_RATE, Audio, Seconds, SpeechRegion
 
 FRAME = 512  # samples per model frame at 16 kHz (32 ms)
@@ -77,21 +77,17 @@ class SileroVad:
     def session(self):  # -> onnxruntime.InferenceSession
         """The ONNX session, loaded once and shared by every stream of this detector."""
         if self._session is None:
-            try:
-                import onnxruntime
-            except ImportError:
-                raise BackendUnavailable(
-                    "vad backend 'silero' needs onnxruntime: pip install onnxruntime"
-                ) from None
+            from dubkit.onnx_session import cpu_session, import_onnxruntime
+
+            onnxruntime = import_onnxruntime(
+                "vad backend 'silero' needs onnxruntime: pip install onnxruntime")
             opts = onnxruntime.SessionOptions()
             # One frame at a time is too little work to share between threads.
             opts.inter_op_num_threads = 1
             opts.intra_op_num_threads = 1
             opts.log_severity_level = 3
             try:
-                self._session = onnxruntime.InferenceSession(
-                    str(self.model_file), sess_options=opts, providers=["CPUExecutionProvider"]
-                )
+                self._session = cpu_session(self.model_file, opts)
             except Exception as exc:  # onnxruntime raises its own exception types
                 raise ModelUnavailable(
                     f"cannot load Silero VAD from {self.model_file}: {exc}"

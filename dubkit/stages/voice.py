@@ -19,7 +19,7 @@ PROFILE_SPEECH_SECONDS = 120.0  # enough speech for stable statistics; bounds th
 
 def speaker_embedder(job: JobContext):
     """The speaker embedder the preset diarizes with (None when its diarizer has none)."""
-    return getattr(job.backends.get("diarization"), "embedder", None)
+    return job.backends.get("diarization").embedder
 
 
 def speaker_profiles(job: JobContext, speech: Audio, speech_id: str,
