@@ -8,6 +8,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# before anything can import onnxruntime: its telemetry is switched off by an environment
+# variable read at import time (it otherwise writes ~/.cache/Microsoft and looks up a host)
+import dubkit.onnx_session  # noqa: F401, I001
+
 __version__ = "0.1.0.dev0"
 
 _PUBLIC = {

@@ -39,6 +39,6 @@ def verify() -> None:
             problems += len(found)
             click.echo(f"{name:<24} " + ("ok" if not found else "; ".join(found)))
     if problems:
-        click.echo(f"{problems} problem(s): remove the folder under {cache_dir() / 'models'} "
-                   "and run again to re-assemble", err=True)
+        click.echo(f"{problems} problem(s) under {cache_dir() / 'models'}: the next run that "
+                   "needs those models assembles them again", err=True)
         raise click.exceptions.Exit(1)

