@@ -90,19 +90,21 @@ class Dubber:
     PosixPath('talk.ja.mp4')
 
     ``progress`` receives a ``ProgressEvent`` as each stage advances. Models are loaded on first
-    use and kept for the next file.
+    use and kept for the next file; ``keep_models=False`` lets each go as soon as a job is past
+    its stages (a lower peak of memory, for one file per process, as the CLI does).
     """
 
     def __init__(self, preset: str | os.PathLike[str] | Preset = DEFAULT_PRESET, *,
-                 progress: ProgressHook = ignore_progress) -> None:
+                 progress: ProgressHook = ignore_progress, keep_models: bool = True) -> None:
         self.preset = preset if isinstance(preset, Preset) else load_preset(preset)
         self.progress = progress
+        self.keep_models = keep_models
         self._pipeline: DubbingPipeline | None = None
 
     @property
     def pipeline(self) -> DubbingPipeline:
         if self._pipeline is None:
-            self._pipeline = DubbingPipeline(self.preset, self.progress)
+            self._pipeline = DubbingPipeline(self.preset, self.progress, self.keep_models)
         return self._pipeline
 
     def translate(

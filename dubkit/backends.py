@@ -4,8 +4,11 @@ Building lazily means a job whose results all come from the cache loads no model
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,17 @@ class StageBackends:
             self._built[stage] = create_backend(stage, self.preset.stages[stage], self.models)
         return self._built[stage]
 
+    def release(self, *stages: str) -> None:
+        """Drop the built backends of ``stages`` (a later ``get`` builds them again) and hand
+        the freed memory back to the system: models a job is done with stop counting against
+        its peak."""
+        dropped = [self._built.pop(stage) for stage in stages if stage in self._built]
+        if not dropped:
+            return
+        del dropped
+        gc.collect()
+        _trim_heap()
+
     def has(self, stage: str) -> bool:
         return stage in self.preset.stages
 
@@ -67,3 +81,14 @@ class StageBackends:
              "license": m.license}
             for n, m in self.models.items()
         ]
+
+
+def _trim_heap() -> None:
+    """Return freed heap pages to the system (glibc keeps them otherwise: onnxruntime and
+    llama.cpp free hundreds of MB that would still count as resident)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl): nothing to trim
+        pass

@@ -70,10 +70,18 @@ class DubRequest:
 class DubbingPipeline:
     """Runs ``DubRequest``s with the backends of one preset."""
 
-    def __init__(self, preset: Preset, progress: ProgressHook = ignore_progress) -> None:
+    def __init__(self, preset: Preset, progress: ProgressHook = ignore_progress,
+                 keep_models: bool = True) -> None:
         self.preset = preset
         self.backends = StageBackends(preset)
         self.progress = progress
+        # False: each model is let go once the job is past its stages (a lower peak, for one
+        # file per process); True: models stay loaded for the next file
+        self.keep_models = keep_models
+
+    def _done_with(self, *stages: str) -> None:
+        if not self.keep_models:
+            self.backends.release(*stages)
 
     def target_languages(self, mode: str = "cascade") -> frozenset[str]:
         if mode == "direct":
@@ -223,6 +231,7 @@ class DubbingPipeline:
 
         project.segments = segments = text.transcribe(job, audio, segments, source)
         job.checkpoint()
+        self._done_with("vad", "diarization", "separation", "transcription")
         if route == "cascade":
             segments = text.translate(job, audio, segments, source, target, previous)
             speak = speech.synthesizer_source(job, target)
@@ -238,6 +247,7 @@ class DubbingPipeline:
             job, segments, source, target, speak, voice_plan, source_speech,
             can_shorten=route != "direct")
         job.checkpoint()
+        self._done_with("translation", "speech_translation", "synthesis", "voice")
 
         # Outputs are made in the job folder, their hashes recorded as pending, then moved in
         # place: a job killed at any point still knows every file beside the output as its own.

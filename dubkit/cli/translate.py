@@ -68,7 +68,7 @@ def translate(input: str, target: str, source: str | None, output: str | None, p
                else Consent.declared("declared") if i_have_consent else None)
     console = Console(stderr=True)
     with RichProgress(console) as progress:
-        dubber = Dubber(preset=preset, progress=progress)
+        dubber = Dubber(preset=preset, progress=progress, keep_models=False)  # one file
         result = dubber.translate(
             input, to=target, source_language=source, output=output, resume=resume,
             force=force, keep_original=keep_original, num_speakers=num_speakers,
