@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,31 @@ def validate_project(data: dict[str, Any]) -> None:
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         raise ProjectError(f"project.json is not valid at {where}: {exc.message}") from None
+
+
+def check_references(data: dict[str, Any]) -> None:
+    """What the schema cannot say: speaker and line ids are unique, every line's speaker is one
+    of the job's speakers, and no line (or its dub) ends before it starts. A project that breaks
+    this was edited by hand or damaged: an edit resumed from it could land on the wrong line."""
+    speakers = [s["id"] for s in data["speakers"]]
+    lines = [s["id"] for s in data["segments"]]
+    for kind, ids in (("speakers", speakers), ("segments", lines)):
+        twice = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if twice:
+            raise ProjectError(f"project.json is not valid at {kind}: id {twice[0]!r} is used "
+                               "more than once")
+    for i, seg in enumerate(data["segments"]):
+        if seg["speaker"] not in speakers:
+            raise ProjectError(f"project.json is not valid at segments/{i}/speaker: "
+                               f"{seg['speaker']!r} is not one of the speakers")
+        for where, span in (("", seg), ("/placement", seg.get("placement") or {})):
+            if span and span["end"] < span["start"]:
+                raise ProjectError(f"project.json is not valid at segments/{i}{where}: it ends "
+                                   "before it starts")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _now() -> str:
@@ -87,6 +113,7 @@ class Project:
     @staticmethod
     def from_dict(data: dict[str, Any]) -> Project:
         validate_project(data)
+        check_references(data)
         return Project(
             input=data["input"],
             target_language=data["target_language"],
@@ -124,11 +151,14 @@ def load_project(job_dir: Path) -> Project | None:
         return None
     way_out = "fix it, or run with --no-resume to start the job over"
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        # NaN and Infinity are Python's extensions, not JSON: no dubkit writes them
+        data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError as exc:
         raise ProjectError(f"{path} is not UTF-8 text (byte {exc.start}): {way_out}") from None
     except json.JSONDecodeError as exc:
         raise ProjectError(f"{path} is not valid JSON (line {exc.lineno}): {way_out}") from None
+    except ValueError as exc:  # NaN or Infinity
+        raise ProjectError(f"{path} is not valid JSON ({exc}): {way_out}") from None
     except RecursionError:
         raise ProjectError(f"{path} is nested too deeply to be a project: {way_out}") from None
     except OSError as exc:

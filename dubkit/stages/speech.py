@@ -21,8 +21,8 @@ import soundfile as sf
 from dubkit import dsp
 from dubkit.analysis.prosody import SegmentProsody
 from dubkit.analysis.speaker_profile import SpeakerProfile
-from dubkit.jobs.atomic import atomic_path
 from dubkit.jobs.cache import content_key
+from dubkit.jobs.wavfile import write_wav
 from dubkit.progress import StageProgress
 from dubkit.stages import text as text_stage
 from dubkit.stages.context import JobContext
@@ -218,9 +218,7 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
         if pause_change:
             flags = tuple(dict.fromkeys(flags + ("pauses-fitted",)))
         audio_file = job.paths.segments_dir / f"{seg.id}.wav"
-        with atomic_path(audio_file) as tmp:
-            sf.write(tmp, fitted_audio.samples.T, fitted_audio.rate, subtype="FLOAT",
-                     format="WAV")
+        write_wav(audio_file, fitted_audio)
 
     allowed = slot_limit(seg, segments, job.preset.fit.max_borrow) - start
     overflow = max(0.0, length - allowed)
