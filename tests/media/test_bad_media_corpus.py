@@ -26,7 +26,7 @@ SEED = 20240613
 RATE = 16_000  # Hz, of the base voice
 VOICE_SECONDS = 1.6
 DECODE_TIMEOUT = 60  # seconds per file: ffmpeg never needs this long on files this small
-DUB_TIMEOUT = 120  # seconds per dub
+DUB_TIMEOUT = 600  # seconds per dub: a hang, not a slow machine (a dub takes ~3 s alone)
 MEMORY_LIMIT = 3 << 30  # bytes of address space for a probe/decode worker
 DUB_MEMORY_LIMIT = 8 << 30  # torch maps large libraries
 
