@@ -25,6 +25,7 @@ from dubkit.jobs.outputs import (
     check_job_folder,
     check_ours,
     known_hashes,
+    remove_leftovers,
     sidecar_files,
 )
 from dubkit.jobs.paths import JobPaths
@@ -147,6 +148,7 @@ class DubbingPipeline:
             previous = None  # a different input under the same output: its edits do not apply
 
         paths.job_dir.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(paths.job_dir)
         cache = StageCache(paths.cache_dir, enabled=request.resume)
         project = Project(
             input={

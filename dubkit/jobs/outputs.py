@@ -48,6 +48,8 @@ def check_job_folder(job_dir: Path, force: bool) -> None:
     if not job_dir.is_dir():
         raise InputError(f"{job_dir} is in the way of the job folder and is not a folder: "
                          "move it, or choose another output with -o")
+    # nothing inside it is written through a link either
+    refuse_links(job_dir / name for name in JOB_FOLDER_ENTRIES)
     if force or (job_dir / "project.json").exists():
         return
     strangers = sorted(p.name for p in job_dir.iterdir()
@@ -119,6 +121,9 @@ class StagedOutputs:
         self.final = final
         folder = final.job_dir / self.FOLDER
         folder.mkdir(parents=True, exist_ok=True)
+        for left in folder.iterdir():  # what a killed run was making: made again now
+            if left.is_file() and left.name.startswith("."):
+                left.unlink()
         self.paths = JobPaths.for_output(folder / final.output.name, source_language)
 
     def _pairs(self) -> list[tuple[Path, Path]]:
@@ -141,3 +146,13 @@ class StagedOutputs:
                 os.replace(src, dst)
         return placed
 
+
+
+def remove_leftovers(job_dir: Path) -> None:
+    """Delete the temporary files (``.<name>.*.part*``) that a killed run left in the job
+    folder: whatever they held is computed and written again."""
+    if not job_dir.is_dir():
+        return
+    for path in job_dir.rglob(".*.part*"):
+        if path.is_file() and not path.is_symlink():
+            path.unlink()

@@ -6,6 +6,7 @@ Lookup order: ``$DUBKIT_FFMPEG``, ``ffmpeg`` on PATH, then the binary that image
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -14,7 +15,7 @@ import subprocess
 from collections.abc import Sequence
 from functools import cache
 
-from dubkit.errors import InputError, MediaError
+from dubkit.errors import DiskFull, InputError, MediaError
 
 # Lines that say only that something failed, not why: skipped when picking the line to report.
 _GENERIC = re.compile(
@@ -107,7 +108,12 @@ def run_ffmpeg(args: Sequence[str], input: bytes | None = None) -> bytes:
             f"cannot run ffmpeg at {cmd[0]}: {e}; set DUBKIT_FFMPEG to a working one"
         ) from e
     if proc.returncode != 0:
-        raise MediaError(f"ffmpeg failed: {error_line(proc.stderr)}")
+        reason = error_line(proc.stderr)
+        if any(os.strerror(code) in reason for code in (errno.ENOSPC, errno.EDQUOT)):
+            raise DiskFull(f"no space left on the device while ffmpeg wrote ({reason}): free "
+                           "some space (or choose another output folder with -o), then run "
+                           "the same command again")
+        raise MediaError(f"ffmpeg failed: {reason}")
     return proc.stdout
 
 

@@ -56,12 +56,8 @@ ROOM = {
     "lines": lambda job, media: job * 2 // 3,
     "media": lambda job, media: job + media // 2,
 }
-MEDIA_XFAIL = pytest.mark.xfail(
-    strict=True, reason="dubkit/media/mux.py: ffmpeg's 'No space left on device' while muxing "
-                        "is a MediaError quoting ffmpeg, not DiskFull's line")
 
-
-@pytest.mark.parametrize("where", ["cache", "lines", pytest.param("media", marks=MEDIA_XFAIL)])
+@pytest.mark.parametrize("where", ["cache", "lines", "media"])
 def test_disk_full_then_resume(kit, reference, tmp_path, small_disk, where):
     job_bytes, media_bytes = footprint(kit, reference)
     size = ROOM[where](job_bytes, media_bytes)

@@ -160,9 +160,6 @@ def test_kill9_at_random_points_then_resume(kit, reference, tmp_path):
     assert kills >= KILLS, log
 
 
-@pytest.mark.xfail(strict=True, reason="dubkit/pipeline.py (or StagedOutputs in "
-                   "dubkit/jobs/outputs.py): temporary files a kill -9 left in the job folder "
-                   "are never removed (each killed mux leaves the whole media in staging/)")
 def test_temporary_files_a_kill_left_are_removed_on_resume(kit, reference, tmp_path):
     output = reference.copy_to(tmp_path / "job")
     job = kit.paths_of(output).job_dir

@@ -116,8 +116,6 @@ def test_the_jobs_own_files_are_replaced_without_force(kit, reference, tmp_path)
     assert kit.load_project_json(output)["outputs"]["files"] == after
 
 
-@pytest.mark.xfail(strict=True, reason="dubkit/jobs/outputs.py check_job_folder: a link among "
-                   "the job folder's entries (segments/, staging/) is written through")
 @pytest.mark.parametrize("entry", ["segments", "staging"])
 def test_a_link_inside_the_job_folder_is_refused(kit, reference, tmp_path, entry):
     output = reference.copy_to(tmp_path / "job")
