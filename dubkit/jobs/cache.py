@@ -24,6 +24,7 @@ import soundfile as sf
 
 from dubkit import __version__
 from dubkit.jobs.atomic import atomic_path, write_text
+from dubkit.jobs.wavfile import wav_bytes
 from dubkit.types import Audio
 
 log = logging.getLogger(__name__)
@@ -150,10 +151,7 @@ class StageCache:
     def put_audio(self, stage: str, key: str, audio: Audio, count: bool = True) -> Path:
         path = self.audio_path(stage, key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        # float WAV: the cache must not add quantisation noise between stages
-        sf.write(buffer, audio.samples.T, audio.rate, subtype="FLOAT", format="WAV")
-        data = buffer.getvalue()
+        data = wav_bytes(audio)  # float WAV: no quantisation noise between stages
         with atomic_path(path) as tmp:
             tmp.write_bytes(data)
         record = {"format": _ENTRY_FORMAT, "bytes": len(data),
