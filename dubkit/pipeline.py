@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dubkit import media
 from dubkit.backends import StageBackends
-from dubkit.config import BACKGROUND_MODES, Preset, StageConfig
+from dubkit.config import BACKGROUND_MODES, Preset
 from dubkit.errors import InputError, NoSpeech, ProjectError
 from dubkit.hashing import sha256_file
 from dubkit.jobs import provenance
@@ -32,7 +32,6 @@ from dubkit.jobs.paths import JobPaths
 from dubkit.jobs.project import Project, load_project
 from dubkit.languages import check_language, is_language
 from dubkit.progress import ProgressHook, ignore_progress
-from dubkit.registry import create_backend
 from dubkit.segmentation import segments_from_turns
 from dubkit.stages import analysis, direct, quality, render, speech, text, voice
 from dubkit.stages.context import JobContext
@@ -123,7 +122,7 @@ class DubbingPipeline:
             previous = None  # start over: neither cached results nor edits are used
         voice_mode, voice_note = self._voice_mode(request)
         background = self._background_mode(request)
-        watermark = self._watermarker(request.watermark_key)
+        watermark = self.backends.watermarker(request.watermark_key)
 
         # Media problems surface here, before anything is written.
         started = time.perf_counter()
@@ -167,7 +166,6 @@ class DubbingPipeline:
                      "audio_track": request.audio_track, "audio_stream": track.index,
                      "watermark": self._watermark_record(watermark, previous),
                      "notes": ([voice_note] if voice_note else []) + list(plan.dropped)},
-            models=self.backends.model_records(),
             outputs=previous.outputs if previous else {},
             timings={"decode": round(decode_seconds, 4)},
         )
@@ -240,7 +238,7 @@ class DubbingPipeline:
         else:
             segments = direct.translate(job, audio, segments, source, target, previous,
                                         speech=route == "direct")
-            speak = (direct.direct_source(job, segments, source, target) if route == "direct"
+            speak = (direct.direct_source(job, audio, segments, source, target) if route == "direct"
                      else speech.synthesizer_source(job, target))
         project.segments = segments
         job.checkpoint()
@@ -259,6 +257,7 @@ class DubbingPipeline:
                            watermark_payload(project.options["watermark"]),
                            project.options["audio_stream"])
         render.write_subtitles(job, staging.paths, segments)
+        project.models = self.backends.model_records()
         provenance.write_manifest(project, staging.paths, self.preset, staging.hashes())
         project.outputs = {**project.outputs, "pending": staging.hashes()}
         job.checkpoint()
@@ -313,14 +312,6 @@ class DubbingPipeline:
                              "([speech_translation] stage); use --mode cascade")
         return mode
 
-    def _watermarker(self, key: str | None):
-        """The preset's watermarker, keyed by ``key`` when one is given."""
-        if key is None:
-            return self.backends.get("watermark")
-        config = self.preset.stage("watermark")
-        keyed = StageConfig(config.backend, {**config.options, "key": key})
-        return create_backend("watermark", keyed, {})
-
     def _watermark_record(self, watermark, previous: Project | None) -> dict:
         """The job's watermark: a random 32-bit job id kept across re-runs, the backend and the
         key's id (never the key)."""
@@ -340,8 +331,7 @@ class DubbingPipeline:
             source, source_id = audio, "original"
         profiles = voice.speaker_profiles(job, source, source_id, turns)
         prosody = voice.segment_prosody(job, source, source_id, segments)
-        return speech.VoicePlan(self.backends.get("voice"), self.backends.fingerprint("voice"),
-                                profiles, prosody)
+        return speech.VoicePlan(True, profiles, prosody)
 
 
 def _recorded_files(previous: Project | None, output: Path) -> list[dict[str, str]]:

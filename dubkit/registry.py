@@ -4,8 +4,8 @@ A preset names a backend per stage and passes options. An option ``model`` names
 model catalog: it is resolved to a folder and handed to the backend as ``model_path``. An option
 ``embedder`` names a backend of kind ``embedder`` (or is a table with its backend and options) that
 is built first and handed over as an object.
-A composite backend (``by-language``) takes a table ``backends`` of labelled sub-backend tables,
-built in order and handed over as a list of ``(label, backend)``.
+A composite backend (``by-language``, for synthesis and transcription) takes a table ``backends``
+of labelled sub-backend tables, built in order and handed over as a list of ``(label, backend)``.
 """
 from __future__ import annotations
 
@@ -48,9 +48,13 @@ _SPECS = (
                 "speaker embeddings of sliding windows, agglomerative clustering"),
     BackendSpec("transcription", "hf-whisper", "dubkit.translate.hf_whisper:HFWhisperTranscriber",
                 "hf", "Whisper through transformers", ("torch", "transformers")),
+    BackendSpec("transcription", "by-language", "dubkit.translate.router:TranscriberRouter",
+                None, "several transcribers, the first that hears the language wins"),
     BackendSpec("transcription", "faster-whisper",
                 "dubkit.translate.faster_whisper:FasterWhisperTranscriber", "cpu",
                 "Whisper through CTranslate2 (faster-whisper)", ("faster_whisper",)),
+    BackendSpec("transcription", "moonshine", "dubkit.translate.moonshine:MoonshineTranscriber",
+                "live", "Moonshine streaming English ASR (ONNX)", ("moonshine_voice",)),
     BackendSpec("translation", "llm", "dubkit.translate.llm:LlamaCppTranslator", "cpu",
                 "a local instruction-tuned LLM through llama.cpp (xllamacpp)", ("xllamacpp",)),
     BackendSpec("translation", "hf-seq2seq", "dubkit.translate.hf_seq2seq:HFSeq2SeqTranslator",
@@ -73,6 +77,8 @@ _SPECS = (
                 "several synthesizers, the first that speaks the language wins"),
     BackendSpec("synthesis", "kokoro", "dubkit.synth.kokoro:KokoroSynthesizer", "cpu",
                 "Kokoro-82M (ONNX)", ("onnxruntime", "kokoro_onnx")),
+    BackendSpec("synthesis", "openjtalk", "dubkit.synth.openjtalk:OpenJTalkSynthesizer", "cpu",
+                "Open JTalk HTS voice (Japanese), fast", ("pyopenjtalk",)),
     BackendSpec("synthesis", "piper", "dubkit.synth.piper:PiperSynthesizer", "cpu",
                 "Piper voices (ONNX) with espeak-ng phonemes", ("onnxruntime", "espeakng_loader")),
     BackendSpec("synthesis", "espeak", "dubkit.synth.espeak:EspeakSynthesizer", "cpu",

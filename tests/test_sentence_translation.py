@@ -11,6 +11,7 @@ import pytest
 from dubkit.config import FitConfig
 from dubkit.jobs.cache import StageCache
 from dubkit.progress import ignore_progress
+from dubkit.runners.cached import CachedRunner
 from dubkit.stages import speech, text
 from dubkit.types import Audio, Segment
 
@@ -45,6 +46,9 @@ class FakeTranslator:
                 out.append(self.answers.get(r.text, r.text.upper()))
         return out
 
+    def translate_with_flags(self, requests, source, target):
+        return [(t, ()) for t in self.translate(requests, source, target)]
+
 
 def fake_job(tmp_path, translator):
     backends = SimpleNamespace(
@@ -52,8 +56,9 @@ def fake_job(tmp_path, translator):
         has=lambda stage: stage == "translation",
         fingerprint=lambda stage: "fake",
     )
+    cache = StageCache(tmp_path / "cache")
     return SimpleNamespace(
-        backends=backends, cache=StageCache(tmp_path / "cache"), input_sha="0" * 64,
+        backends=backends, cache=cache, runner=CachedRunner(cache), audio_id="0" * 64,
         timed=lambda stage: nullcontext(), progress=ignore_progress,
         preset=SimpleNamespace(fit=FitConfig(), pipeline=SimpleNamespace(english_via_asr=False)),
     )

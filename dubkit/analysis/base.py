@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from dubkit.types import Audio, SpeechRegion, Turn
+from dubkit.types import Audio, Seconds, SpeechRegion, Turn
 
 
 class VadStream(Protocol):
@@ -29,6 +29,7 @@ class VadStream(Protocol):
 
 class VoiceActivityDetector(Protocol):
     name: str
+    padding: Seconds  # each region reaches this far past its speech on both sides
 
     def stream(self) -> VadStream:
         """A fresh streaming state."""

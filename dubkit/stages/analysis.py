@@ -4,9 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from dubkit.analysis.pitch import estimate_gender
-from dubkit.jobs.cache import content_key
 from dubkit.progress import StageProgress
 from dubkit.stages.context import JobContext, concat_spans
+from dubkit.steps.analysis import (
+    DetectLanguage,
+    Diarize,
+    DiarizeItem,
+    FindSpeech,
+    LanguageProbe,
+    Track,
+)
 from dubkit.synth.base import VoiceRequest
 from dubkit.types import Audio, Speaker, SpeechRegion, Turn
 
@@ -21,29 +28,16 @@ def find_speech(job: JobContext, audio: Audio) -> list[SpeechRegion]:
         peak = float(np.max(np.abs(audio.samples))) if audio.num_samples else 0.0
         if peak <= 10 ** (SILENCE_DBFS / 20):
             return []
-        key = content_key("vad", job.audio_id, job.backends.fingerprint("vad"))
-        cached = job.cache.get_json("vad", key)
-        if cached is not None:
-            return [SpeechRegion(*r) for r in cached]
         with StageProgress(job.progress, "vad", None):
-            regions = job.backends.get("vad").detect(audio)
-        job.cache.put_json("vad", key, [[r.start, r.end] for r in regions])
-        return regions
+            return job.runner.run(FindSpeech(job.backends), Track(audio, job.audio_id))
 
 
 def diarize(job: JobContext, audio: Audio, regions: list[SpeechRegion],
             num_speakers: int | None) -> list[Turn]:
     """Speaker turns inside ``regions``."""
-    with job.timed("diarize"):
-        key = content_key("diarize", job.audio_id, [[r.start, r.end] for r in regions],
-                          num_speakers, job.backends.fingerprint("diarization"))
-        cached = job.cache.get_json("diarize", key)
-        if cached is not None:
-            return [Turn(*t) for t in cached]
-        with StageProgress(job.progress, "diarize", None):
-            turns = job.backends.get("diarization").diarize(audio, regions, num_speakers)
-        job.cache.put_json("diarize", key, [[t.start, t.end, t.speaker] for t in turns])
-        return turns
+    with job.timed("diarize"), StageProgress(job.progress, "diarize", None):
+        item = DiarizeItem(Track(audio, job.audio_id), tuple(regions), num_speakers)
+        return job.runner.run(Diarize(job.backends), item)
 
 
 def speaker_spans(turns: list[Turn], speaker: str) -> list[tuple[float, float]]:
@@ -69,13 +63,6 @@ def detect_language(job: JobContext, audio: Audio,
                     regions: list[SpeechRegion]) -> tuple[str, float]:
     """The spoken language of the first ``LANGUAGE_PROBE_SECONDS`` of speech, and its
     probability."""
-    with job.timed("language"):
-        key = content_key("language", job.audio_id, job.backends.fingerprint("transcription"))
-        cached = job.cache.get_json("language", key)
-        if cached is not None:
-            return cached[0], cached[1]
+    with job.timed("language"), StageProgress(job.progress, "language", None):
         speech = concat_spans(audio, [(r.start, r.end) for r in regions], LANGUAGE_PROBE_SECONDS)
-        with StageProgress(job.progress, "language", None):
-            language, probability = job.backends.get("transcription").detect_language(speech)
-        job.cache.put_json("language", key, [language, float(probability)])
-        return language, float(probability)
+        return job.runner.run(DetectLanguage(job.backends), LanguageProbe(job.audio_id, speech))

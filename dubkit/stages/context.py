@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -14,11 +14,15 @@ from dubkit.jobs.cache import StageCache
 from dubkit.jobs.paths import JobPaths
 from dubkit.jobs.project import Project
 from dubkit.progress import ProgressHook
+from dubkit.runners.cached import CachedRunner
 from dubkit.types import Audio, Seconds
 
 
 @dataclass
 class JobContext:
+    """A batch job's state: the steps run through ``runner`` (the job's cache), and progress,
+    timings and the record written at each checkpoint."""
+
     preset: Preset
     backends: StageBackends
     progress: ProgressHook
@@ -28,6 +32,10 @@ class JobContext:
     # sha256 of the decoded 16 kHz analysis track: results keyed by it stay valid exactly as
     # long as the samples do (another ffmpeg build may decode the same file differently)
     audio_id: str
+    runner: CachedRunner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.runner = CachedRunner(self.cache)
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
@@ -48,6 +56,7 @@ class JobContext:
             if cache.repaired[stage]:  # damaged entries found and recomputed
                 work[stage]["repaired"] = cache.repaired[stage]
         self.project.work = work
+        self.project.models = self.backends.model_records()
         self.project.save(self.paths.job_dir)
 
 

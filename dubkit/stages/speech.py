@@ -14,18 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import soundfile as sf
 
 from dubkit import dsp
 from dubkit.analysis.prosody import SegmentProsody
 from dubkit.analysis.speaker_profile import SpeakerProfile
-from dubkit.jobs.cache import content_key
 from dubkit.jobs.wavfile import write_wav
 from dubkit.progress import StageProgress
 from dubkit.stages import text as text_stage
 from dubkit.stages.context import JobContext
+from dubkit.steps.speech import ConvertVoice, FitTiming, Slotting, Speakable, Synthesize, Voicing
 from dubkit.synth.fit import TRIM_DB, TRIM_KEEP, TempoFitter
 from dubkit.translate import spans
 from dubkit.types import Audio, Placement, Seconds, Segment
@@ -41,10 +40,10 @@ SpeechSource = Callable[[Segment, str], tuple[Audio, str]]
 
 @dataclass
 class VoicePlan:
-    """How lines are voiced: ``converter`` None keeps the stock voices."""
+    """How lines are voiced: moved to their speaker's voice (``keep``) or left in the stock
+    voices."""
 
-    converter: Any = None  # a VoiceConverter
-    fingerprint: str = ""
+    keep: bool = False
     profiles: dict[str, SpeakerProfile] = field(default_factory=dict)
     prosody: dict[str, SegmentProsody] = field(default_factory=dict)
 
@@ -72,17 +71,12 @@ def spoken_slot(source: Audio, seg: Segment) -> tuple[Seconds, Seconds]:
 def synthesizer_source(job: JobContext, target: str) -> SpeechSource:
     """Lines spoken by the preset's synthesizer in each speaker's stock voice."""
     voices = {s.id: s.voice for s in job.project.speakers}
-    fingerprint = job.backends.fingerprint("synthesis")
+    step = Synthesize(job.backends)
 
     def speak(seg: Segment, text: str) -> tuple[Audio, str]:
-        voice = voices.get(seg.speaker) or ""
-        key = content_key("synthesize", text, target, voice, fingerprint)
         with job.timed("synthesize"):
-            speech = job.cache.get_audio("synthesize", key)
-            if speech is None:
-                speech = job.backends.get("synthesis").synthesize(text, target, voice)
-                job.cache.put_audio("synthesize", key, speech)
-        return speech, key
+            return job.runner.run_keyed(step, Speakable(text, target,
+                                                        voices.get(seg.speaker) or ""))
 
     return speak
 
@@ -204,21 +198,12 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
         flags = tuple(dict.fromkeys(flags + ("shortened",) + more_flags))
 
     with job.timed("fit"):
-        fit_key = content_key("fit", key, duration, fitter.min_tempo, fitter.max_tempo,
-                              fitter.max_pause_fill, fitter.min_pause)
-        fitted = job.cache.get_json("fit", fit_key)
-        fitted_audio = job.cache.get_audio("fit", fit_key, count=False) if fitted else None
-        if fitted_audio is None:
-            result = fitter.fit(speech, duration)
-            job.cache.put_audio("fit", fit_key, result.audio, count=False)
-            fitted = [result.tempo, result.audio.duration, result.pause_change]
-            job.cache.put_json("fit", fit_key, fitted)
-            fitted_audio = result.audio
-        tempo, length, pause_change = fitted
-        if pause_change:
+        fitted = job.runner.run(FitTiming(fitter), Slotting(key, speech, duration))
+        tempo, length = fitted.tempo, fitted.length
+        if fitted.pause_change:
             flags = tuple(dict.fromkeys(flags + ("pauses-fitted",)))
         audio_file = job.paths.segments_dir / f"{seg.id}.wav"
-        write_wav(audio_file, fitted_audio)
+        write_wav(audio_file, fitted.audio)
 
     allowed = slot_limit(seg, segments, job.preset.fit.max_borrow) - start
     overflow = max(0.0, length - allowed)
@@ -237,17 +222,11 @@ def _voiced(job: JobContext, seg: Segment, text: str, speak: SpeechSource,
     """``text`` spoken for ``seg``, converted to its speaker's voice when the plan says so."""
     speech, key = speak(seg, text)
     profile = voice.profiles.get(seg.speaker)
-    if voice.converter is None or profile is None:
+    if not voice.keep or profile is None:
         return speech, key
-    prosody = voice.prosody.get(seg.id)
-    convert_key = content_key("convert", key, profile.to_dict(),
-                              prosody.to_dict() if prosody else None, voice.fingerprint)
+    voicing = Voicing(key, speech, profile, voice.prosody.get(seg.id))
     with job.timed("convert"):
-        converted = job.cache.get_audio("convert", convert_key)
-        if converted is None:
-            converted = voice.converter.convert(speech, profile, prosody)
-            job.cache.put_audio("convert", convert_key, converted)
-    return converted, convert_key
+        return job.runner.run_keyed(ConvertVoice(job.backends), voicing)
 
 
 def _spoken_length(speech: Audio) -> Seconds:

@@ -1,10 +1,10 @@
 """What is said and what the dub should say: transcription and translation, line by line."""
 from __future__ import annotations
 
-from dubkit.jobs.cache import content_key
 from dubkit.jobs.project import Project, user_edit
 from dubkit.progress import StageProgress
 from dubkit.stages.context import JobContext
+from dubkit.steps.text import Sentence, Transcribe, Translate, Utterance
 from dubkit.translate import spans
 from dubkit.translate.base import TranslationRequest
 from dubkit.types import Audio, Segment
@@ -12,18 +12,14 @@ from dubkit.types import Audio, Segment
 
 def transcribe(job: JobContext, audio: Audio, segments: list[Segment],
                source: str) -> list[Segment]:
-    fingerprint = job.backends.fingerprint("transcription")
+    step = Transcribe(job.backends)
     out = []
     with job.timed("transcribe"), \
             StageProgress(job.progress, "transcribe", len(segments)) as bar:
         for seg in segments:
-            key = content_key("transcribe", job.audio_id, seg.start, seg.end, source, fingerprint)
-            text = job.cache.get_json("transcribe", key)
-            if text is None:
-                clip = audio.slice(seg.start, seg.end)
-                text = job.backends.get("transcription").transcribe(clip, source).text
-                job.cache.put_json("transcribe", key, text)
-            out.append(seg.replace(source_text=text))
+            clip = Utterance(job.audio_id, seg.start, seg.end, audio.slice(seg.start, seg.end),
+                             source)
+            out.append(seg.replace(source_text=job.runner.run(step, clip)))
             bar.advance(seg.id)
     return out
 
@@ -33,9 +29,8 @@ def translation_route(job: JobContext, source: str, target: str) -> str:
     English itself) or ``text`` (the text translator)."""
     if source == target:
         return "same"
-    transcriber = job.backends.get("transcription")
     via_asr = (job.preset.pipeline.english_via_asr and target == "en"
-               and getattr(transcriber, "can_translate", False))
+               and job.backends.get("transcription").can_translate)
     return "asr" if via_asr else "text"
 
 
@@ -98,42 +93,16 @@ def span_translation(job: JobContext, route: str, audio: Audio, segments: list[S
     With ``max_chars`` it is a rendering under that budget, for a span that does not fit."""
     if route == "same":
         return [segments[i].source_text for i in span], ()
-    fingerprint = job.backends.fingerprint("transcription" if route == "asr" else "translation")
     request = span_request(segments, span, max_chars)
     first, last = segments[span[0]], segments[span[-1]]
-    where = [job.audio_id, first.start, last.end] if route == "asr" else None
-    if max_chars is None:
-        key = content_key("translate", route, request.text, request.previous, request.next,
-                          source, target, fingerprint, where)
-        kind = "translate"
-    else:
-        key = content_key("shorten", request.text, request.previous, request.next, max_chars,
-                          source, target, fingerprint)
-        kind = "shorten"
-    cached = job.cache.get_json(kind, key)
-    if cached is None:
-        cached = machine_translation(job, route, request, audio, first.start, last.end, source,
-                                     target)
-        job.cache.put_json(kind, key, cached)
-    weights = [segments[i].duration for i in span]
-    return spans.share_out(cached["text"], weights, target), tuple(cached["flags"])
-
-
-def machine_translation(job: JobContext, route: str, request: TranslationRequest, audio: Audio,
-                        start: float, end: float, source: str, target: str) -> dict:
-    """``{"text": ..., "flags": [...]}`` for the speech from ``start`` to ``end`` seconds (whose
-    text is ``request``'s) by the chosen route."""
-    if route == "same" or not request.text.strip():
-        return {"text": request.text, "flags": []}
+    utterance = None
     if route == "asr":
-        clip = audio.slice(start, end)
-        text = job.backends.get("transcription").transcribe(clip, source, "translate").text
-        return {"text": text, "flags": []}
-    translator = job.backends.get("translation")
-    if hasattr(translator, "translate_with_flags"):
-        text, flags = translator.translate_with_flags([request], source, target)[0]
-        return {"text": text, "flags": list(flags)}
-    return {"text": translator.translate([request], source, target)[0], "flags": []}
+        utterance = Utterance(job.audio_id, first.start, last.end,
+                              audio.slice(first.start, last.end), source)
+    step = Translate(job.backends, shorten=max_chars is not None)
+    result = job.runner.run(step, Sentence(route, request, source, target, utterance))
+    weights = [segments[i].duration for i in span]
+    return spans.share_out(result.text, weights, target), result.flags
 
 
 def can_shorten(job: JobContext, source: str, target: str) -> bool:

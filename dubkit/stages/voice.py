@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-from dubkit.analysis.prosody import SegmentProsody, extract_prosody
-from dubkit.analysis.speaker_profile import SpeakerProfile, build_speaker_profile
-from dubkit.errors import InputError
+from dubkit.analysis.prosody import SegmentProsody
+from dubkit.analysis.speaker_profile import SpeakerProfile
 from dubkit.jobs.atomic import write_text
-from dubkit.jobs.cache import content_key
 from dubkit.progress import StageProgress
 from dubkit.stages.analysis import speaker_spans
 from dubkit.stages.context import JobContext
+from dubkit.steps.analysis import LineSpeech, MeasureProsody, ProfileSpeaker, SpeakerSpeech
 from dubkit.types import Audio, Segment, Turn
 
 PROFILE_SPEECH_SECONDS = 120.0  # enough speech for stable statistics; bounds the work
@@ -28,29 +27,15 @@ def speaker_profiles(job: JobContext, speech: Audio, speech_id: str,
     16 kHz ``speech`` track (``speech_id`` names how it was made, for the cache); speakers with
     too little speech get none (their lines keep the stock voice). Written to
     ``analysis/speakers.json``."""
-    embedder = speaker_embedder(job)
-    fingerprint = job.backends.fingerprint("diarization")
+    step = ProfileSpeaker(job.backends)
     profiles: dict[str, SpeakerProfile] = {}
     with job.timed("profile"), StageProgress(job.progress, "profile", None):
         for speaker in dict.fromkeys(t.speaker for t in turns):
-            spans = speaker_spans(turns, speaker)
-            key = content_key("profile", job.audio_id, speech_id, spans, fingerprint)
-            cached = job.cache.get_json("profile", key)
-            if cached is None:
-                clips, total = [], 0.0
-                for start, end in spans:
-                    if total >= PROFILE_SPEECH_SECONDS:
-                        break
-                    clips.append(speech.slice(start, end))
-                    total += end - start
-                try:
-                    cached = build_speaker_profile(clips, speaker, embedder,
-                                                   keep_speech=False).to_dict()
-                except InputError:  # too little (voiced) speech for a profile
-                    cached = {}
-                job.cache.put_json("profile", key, cached)
-            if cached:
-                profiles[speaker] = SpeakerProfile.from_dict(cached)
+            item = SpeakerSpeech(job.audio_id, speech_id, speech, speaker,
+                                 tuple(speaker_spans(turns, speaker)), PROFILE_SPEECH_SECONDS)
+            profile = job.runner.run(step, item)
+            if profile:
+                profiles[speaker] = SpeakerProfile.from_dict(profile)
     _write(job, "speakers.json", {s: p.to_dict() for s, p in profiles.items()})
     return profiles
 
@@ -60,16 +45,13 @@ def segment_prosody(job: JobContext, speech: Audio, speech_id: str,
     """Each line's F0 contour, energy envelope, speaking rate and pauses, from the 16 kHz
     ``speech`` track (``speech_id`` as for ``speaker_profiles``). Written to
     ``analysis/prosody.json``."""
+    step = MeasureProsody()
     out: dict[str, SegmentProsody] = {}
     with job.timed("prosody"), \
             StageProgress(job.progress, "prosody", len(segments)) as bar:
         for seg in segments:
-            key = content_key("prosody", job.audio_id, speech_id, seg.start, seg.end)
-            cached = job.cache.get_json("prosody", key)
-            if cached is None:
-                cached = extract_prosody(speech.slice(seg.start, seg.end)).to_dict()
-                job.cache.put_json("prosody", key, cached)
-            out[seg.id] = SegmentProsody.from_dict(cached)
+            item = LineSpeech(job.audio_id, speech_id, speech, seg.start, seg.end)
+            out[seg.id] = job.runner.run(step, item)
             bar.advance(seg.id)
     _write(job, "prosody.json", {i: p.to_dict() for i, p in out.items()})
     return out

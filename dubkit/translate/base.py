@@ -63,6 +63,12 @@ class TextTranslator(Protocol):
     ) -> list[str]:
         """One translation per request, in order."""
 
+    def translate_with_flags(
+        self, requests: Sequence[TranslationRequest], source: str, target: str
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """``translate``, each with the reasons to review it that the translator found (e.g.
+        ``translation-dropped-negation``); a translator that checks nothing gives ``()``."""
+
 
 @dataclass(frozen=True)
 class SpeechTranslation:
@@ -76,9 +82,15 @@ class SpeechTranslator(Protocol):
 
     name: str
     source_languages: frozenset[str]
-    target_languages: frozenset[str]
+    target_languages: frozenset[str]  # it can speak
+    text_languages: frozenset[str]  # it can write (a separate synthesizer speaks them)
 
     def translate(
         self, audio: Sequence[Audio], source: str | None, target: str
     ) -> list[SpeechTranslation]:
         """Translate a batch of 16 kHz mono segments into ``target``."""
+
+    def translate_text_only(
+        self, audio: Sequence[Audio], source: str | None, target: str
+    ) -> list[SpeechTranslation]:
+        """``translate`` into any of ``text_languages``, text only (``speech`` None)."""

@@ -85,6 +85,7 @@ class FasterWhisperTranscriber:
         self.vad_filter = vad_filter
         self.normalize = normalize
         self.multilingual, self.languages = _read_languages(self.path)
+        self.can_translate = self.multilingual  # task="translate" gives English
         self._model = None
         self._lock = threading.Lock()
 

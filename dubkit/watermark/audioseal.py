@@ -29,6 +29,7 @@ class AudioSealWatermarker:
     def __init__(self, model_path: str | Path, key: str | None = None, threshold: float = 0.5,
                  name: str = "audioseal") -> None:
         self.path = Path(model_path)
+        self.period = None  # every sample carries the mark
         self.name = name
         self.key_id = key_id(DEFAULT_KEY if key is None else key)
         self.threshold = threshold

@@ -61,6 +61,10 @@ class Watermarker(Protocol):
 
     name: str
     key_id: str
+    # seconds after which the mark repeats, counted from the start of what is embedded; None
+    # when it does not (a sample-level mark). Pieces marked apart but played on one timeline
+    # (live phrases) keep this phase, so that a recording of them adds up to one mark.
+    period: float | None
 
     def embed(self, audio: Audio, payload: Payload, cover: Audio | None = None) -> Audio:
         """``audio`` (mono speech, any rate) with ``payload`` hidden in it, same rate and length.

@@ -92,6 +92,7 @@ class SpreadSpectrumWatermarker:
                 "min_swr_db >= 0"
             )
         self.name = name
+        self.period = PERIOD_FRAMES * HOP / RATE  # 2.816 s
         key = DEFAULT_KEY if key is None else key
         if not key:
             raise InputError("the watermark key must not be empty; omit it to use the default")

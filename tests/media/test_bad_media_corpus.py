@@ -6,10 +6,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
-import resource
 import struct
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +18,14 @@ import soundfile as sf
 
 from dubkit.errors import MediaError
 from dubkit.media.ffmpeg_bin import has_encoder, run_ffmpeg
+from dubkit.testing import workers
 from dubkit.testing.signals import low_voice
 
 SEED = 20240613
 RATE = 16_000  # Hz, of the base voice
 VOICE_SECONDS = 1.6
 DECODE_TIMEOUT = 60  # seconds per file: ffmpeg never needs this long on files this small
-DUB_TIMEOUT = 600  # seconds per dub: a hang, not a slow machine (a dub takes ~3 s alone)
+DUB_TIMEOUT = 300  # seconds per dub: a hang, not a slow machine (a dub takes ~3 s alone)
 MEMORY_LIMIT = 3 << 30  # bytes of address space for a probe/decode worker
 DUB_MEMORY_LIMIT = 8 << 30  # torch maps large libraries
 
@@ -230,51 +229,12 @@ def corpus(tmp_path_factory) -> list[Item]:
 # --- workers -------------------------------------------------------------------------------------
 
 
-def _limit_memory(limit: int) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def _outcome(call: Callable[[], object]) -> tuple[str, str]:
-    """("ok", detail), (a DubkitError's class name, its message) or ("crash", the traceback)."""
-    from dubkit.errors import DubkitError
-
-    try:
-        return "ok", str(call())
-    except DubkitError as e:
-        return type(e).__name__, str(e)
-    except BaseException:  # noqa: BLE001 - what the test looks for
-        return "crash", traceback.format_exc(limit=6)
-
-
-def _probe_and_decode(path: str) -> tuple[str, str]:
-    from dubkit import media
-
-    def run() -> str:
-        info = media.probe(path)
-        audio = media.decode_audio(path, rate=16_000, mono=True)  # as the pipeline decodes
-        return f"{len(info.streams)} streams, {audio.duration:.3f} s"
-
-    return _outcome(run)
-
-
-def _dub(path: str, output: str) -> tuple[str, str]:
-    import dubkit
-    from dubkit import media
-
-    def run() -> str:
-        result = dubkit.Dubber(preset="tiny-test").translate(
-            path, to="es", output=output, source_language="en")
-        decoded = media.decode_audio(result.output)
-        return f"{decoded.duration:.2f} s"
-
-    return _outcome(run)
-
-
 def _run_all(func, args: list[tuple], limit: int, timeout: float) -> list[tuple[str, str]]:
     """``func(*a)`` for each ``a`` in worker processes under an address-space ``limit``; an
-    answer later than ``timeout`` seconds counts as a hang."""
-    ctx = multiprocessing.get_context("fork")
-    pool = ctx.Pool(processes=min(2, os.cpu_count() or 1), initializer=_limit_memory,
+    answer later than ``timeout`` seconds counts as a hang. The workers are spawned, not
+    forked: a fork of this process (which has run torch) can deadlock in torch's threads."""
+    ctx = multiprocessing.get_context("spawn")
+    pool = ctx.Pool(processes=min(2, os.cpu_count() or 1), initializer=workers.limit_memory,
                     initargs=(limit,))
     try:
         pending = [pool.apply_async(func, a) for a in args]
@@ -302,7 +262,7 @@ def test_corpus_is_large_and_varied(corpus):
 
 
 def test_probe_and_decode_never_crash(corpus):
-    results = _run_all(_probe_and_decode, [(str(i.path),) for i in corpus],
+    results = _run_all(workers.probe_and_decode, [(str(i.path),) for i in corpus],
                        MEMORY_LIMIT, DECODE_TIMEOUT)
     bad = [f"{i.path.name} ({i.kind}): {status}: {detail}"
            for i, (status, detail) in zip(corpus, results) if status in ("crash", "hang")]
@@ -332,7 +292,7 @@ def _dub_sample(corpus: list[Item]) -> list[Item]:
 def test_whole_dub_never_crashes(corpus, tmp_path):
     sample = _dub_sample(corpus)
     outputs = [str(tmp_path / f"{n:03d}.{_out_ext(i.path)}") for n, i in enumerate(sample)]
-    results = _run_all(_dub, [(str(i.path), o) for i, o in zip(sample, outputs)],
+    results = _run_all(workers.tiny_dub, [(str(i.path), o) for i, o in zip(sample, outputs)],
                        DUB_MEMORY_LIMIT, DUB_TIMEOUT)
     for item, (status, detail) in zip(sample, results):  # shown with -s / on failure
         print(f"{item.path.name} ({item.kind}): {status}: {detail[:160]}")

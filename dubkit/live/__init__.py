@@ -1,0 +1,1 @@
+"""The live interpreter: phrases cut from a stream, translated and spoken as they end."""

@@ -1,0 +1,305 @@
+"""The live interpreter: audio in as it arrives, each phrase translated and spoken as soon as it
+is final. The steps are the batch job's own (``dubkit.steps``); the stream runner drives them
+in three threads (transcribe, translate, speak), so one phrase is heard while the one before it
+is still being translated or spoken.
+
+    >>> live = Interpreter(preset="live", to="es", source="en")      # doctest: +SKIP
+    >>> live.feed(chunk)             # 16 kHz mono float32, any length   # doctest: +SKIP
+    >>> for event in live.events():  # Caption, Speech and Notice     # doctest: +SKIP
+    ...     ...
+    >>> live.finish()                # the last phrase, then stop        # doctest: +SKIP
+
+Times are seconds of input fed (the stream's own clock): at real-time pace they are wall time.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dubkit import dsp
+from dubkit.backends import StageBackends
+from dubkit.config import Preset, load_preset
+from dubkit.errors import InputError
+from dubkit.languages import check_language
+from dubkit.live.phrases import Phrase, PhraseCutter
+from dubkit.runners.stream import Stage, StreamRunner
+from dubkit.steps.speech import Speakable, Synthesize
+from dubkit.steps.text import Sentence, Transcribe, Translate, Utterance
+from dubkit.synth.base import VoiceRequest
+from dubkit.translate.base import TranslationRequest
+from dubkit.types import ANALYSIS_RATE, Audio, Seconds
+from dubkit.watermark import Payload
+
+DEFAULT_PRESET = "live"
+SPEAKER = "live"  # the one speaker a live session voices
+_GREETING = {"en": "Hello.", "es": "Hola.", "ja": "こんにちは。", "fr": "Bonjour.",
+             "de": "Hallo.", "zh": "你好。"}
+
+
+@dataclass(frozen=True)
+class Caption:
+    """A phrase's text, source and target, at its place in the input."""
+
+    index: int
+    start: Seconds
+    end: Seconds
+    source_text: str
+    target_text: str
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A phrase's translation as speech, ready at ``ready_at`` on the input clock and to be
+    played from ``start`` (then, or once the phrase before it has finished: one voice at a
+    time). It is watermarked in phase with that timeline, so a recording of the whole session
+    carries one continuous mark. ``latency`` is from the end of the phrase's speech to
+    ``ready_at``; ``stages`` says where that time went (endpoint: waiting for the pause to
+    count as one; queue: waiting for a thread)."""
+
+    index: int
+    audio: Audio
+    ready_at: Seconds
+    start: Seconds
+    latency: Seconds
+    stages: dict[str, Seconds]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the listener should know (a phrase dropped, the language detected)."""
+
+    text: str
+    at: Seconds
+
+
+Event = Caption | Speech | Notice
+
+
+@dataclass
+class _Work:
+    """A phrase on its way through the threads, with what each stage added."""
+
+    phrase: Phrase
+    released_wall: float  # when the cutter let it go
+    released_at: Seconds  # the input clock then
+    marks: dict[str, float] = field(default_factory=dict)  # stage -> wall seconds it took
+    source_text: str = ""
+    target_text: str = ""
+    wall: float = 0.0  # when the last stage handed it on
+
+
+class Interpreter:
+    """Translates speech fed in chunks; ``events()`` gives captions, speech and notices.
+
+    ``source`` None: the language is detected on the first phrase (a transcriber that can
+    detect it is needed) and kept. ``max_phrase`` cuts a phrase that runs on without a pause.
+    ``queue`` bounds the phrases waiting to be heard: when translation falls behind, the oldest
+    waiting phrase is dropped with a ``Notice``.
+    """
+
+    def __init__(self, preset: str | Preset = DEFAULT_PRESET, *, to: str,
+                 source: str | None = None, max_phrase: Seconds = 8.0, queue: int = 3,
+                 watermark_key: str | None = None) -> None:
+        self.preset = preset if isinstance(preset, Preset) else load_preset(preset)
+        self.backends = StageBackends(self.preset)
+        synth = self.backends.get("synthesis")
+        self.target = check_language(to, synth.languages, "target", self.preset.name)
+        transcriber = self.backends.get("transcription")
+        self.source = (check_language(source, transcriber.languages, "source", self.preset.name)
+                       if source else None)
+        if self.source and self.source != self.target and not self.backends.has("translation"):
+            raise InputError(f"preset {self.preset.name!r} has no [translation] stage")
+        self.voice = synth.voice_for(VoiceRequest(SPEAKER, self.target))
+        self.watermark = self.backends.watermarker(watermark_key)
+        self.payload = Payload(secrets.randbits(32))
+        self.cutter = PhraseCutter(self.backends.get("vad"), max_phrase)
+        self._transcribe = Transcribe(self.backends)
+        self._translate = Translate(self.backends)
+        self._synthesize = Synthesize(self.backends)
+        self._previous_source = ""  # context for the next phrase's translation
+        self._cursor: Seconds = 0.0  # when the speech scheduled so far ends
+        self._released = 0  # phrases handed to the threads
+        self._settled = 0  # of those, spoken, dropped or found to say nothing
+        self._events: list[Event] = []
+        self._lock = threading.Lock()
+        self._runner = StreamRunner(
+            [Stage("transcribe", self._hear), Stage("translate", self._understand),
+             Stage("speak", self._speak)],
+            capacity=queue, on_drop=self._dropped)
+        self._closed = False
+
+    def watermark_record(self) -> dict:
+        """The session's watermark as a provenance manifest records it (never the key)."""
+        from dubkit.watermark import FORMAT_VERSION
+
+        return {"backend": self.watermark.name, "payload": f"{self.payload.job_id:08x}",
+                "format": FORMAT_VERSION, "key_id": self.watermark.key_id}
+
+    def warm_up(self) -> None:
+        """Load every model now, with one small job each, so that the first phrase is not the
+        one that waits for them (seconds, on a CPU)."""
+        hush = Audio(np.zeros(ANALYSIS_RATE, np.float32), ANALYSIS_RATE)
+        self.backends.get("vad").detect(hush)
+        if self.source is not None:
+            self._transcribe.process(Utterance("warm-up", 0.0, 1.0, hush, self.source))
+            if self.source != self.target:
+                self._translate.process(Sentence("text", TranslationRequest("Hello."),
+                                                 self.source, self.target))
+        speech = self._synthesize.process(Speakable(_GREETING.get(self.target, "1"),
+                                                    self.target, self.voice))
+        self.watermark.embed(speech.mono(), self.payload)
+
+    # -- input ---------------------------------------------------------------------------
+
+    @property
+    def clock(self) -> Seconds:
+        """Seconds of input fed so far."""
+        return self.cutter.position
+
+    def feed(self, samples: np.ndarray, rate: int = ANALYSIS_RATE) -> None:
+        """The next chunk of input (mono, or channels last; any rate, resampled to 16 kHz)."""
+        if self._closed:
+            raise InputError("this interpreter was finished; make a new one")
+        x = np.asarray(samples, dtype=np.float32)
+        if x.ndim == 2:
+            x = x.mean(axis=1)
+        if x.ndim != 1:
+            raise InputError(f"feed takes mono samples or (samples, channels), not {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise InputError("the input chunk contains NaN or Inf samples")
+        if rate != ANALYSIS_RATE:
+            x = dsp.resample(Audio(x, rate), ANALYSIS_RATE).samples
+        for phrase in self.cutter.feed(x):
+            self._release(phrase)
+
+    def finish(self, timeout: float | None = None) -> list[Event]:
+        """End of input: the last phrase is translated, then the threads stop. Returns the
+        events not yet taken."""
+        if not self._closed:
+            self._closed = True
+            for phrase in self.cutter.flush():
+                self._release(phrase)
+            self._runner.close(timeout)
+        return self.events()
+
+    def stop(self) -> list[Event]:
+        """Stop now (Ctrl-C): the phrase in flight may finish, queued ones are dropped."""
+        self._closed = True
+        self._runner.stop()
+        return self.events()
+
+    def events(self) -> list[Event]:
+        """Events since the last call, in order."""
+        self._runner.poll()  # raises a stage's error here, in the caller's thread
+        with self._lock:
+            out, self._events = self._events, []
+        return out
+
+    # -- the stages ------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Phrases heard but not yet spoken (or dropped)."""
+        return self._released - self._settled
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Until every phrase released so far is spoken or dropped: a caller that feeds faster
+        than real time (tests, batch use of the live path) keeps the input clock in step."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            self._runner.poll_error()
+            time.sleep(0.01)
+
+    def _release(self, phrase: Phrase) -> None:
+        self._released += 1
+        self._runner.put(_Work(phrase, time.perf_counter(), self.clock))
+
+    def _settle(self) -> None:
+        with self._lock:
+            self._settled += 1
+
+    def _dropped(self, work: _Work) -> None:
+        self._settle()
+        self._emit(Notice(f"phrase {work.phrase.index + 1} ({work.phrase.start:.1f}-"
+                          f"{work.phrase.end:.1f} s) skipped: translation fell behind",
+                          self.clock))
+
+    def _hear(self, work: _Work) -> _Work | None:
+        started = time.perf_counter()
+        phrase = work.phrase
+        if self.source is None:
+            language, probability = self.backends.get("transcription").detect_language(
+                phrase.audio)
+            self.source = language
+            self._emit(Notice(f"source language: {language} (p={probability:.2f})",
+                              self.clock))
+        utterance = Utterance(f"live-{self.payload.job_id:08x}", phrase.start, phrase.end,
+                              phrase.audio, self.source)
+        work.source_text = self._transcribe.process(utterance).strip()
+        if not work.source_text:
+            self._settle()
+            return None
+        return self._handed_on(work, "transcribe", started)
+
+    def _understand(self, work: _Work) -> _Work:
+        started = time.perf_counter()
+        route = "same" if self.source == self.target else "text"
+        request = TranslationRequest(work.source_text, previous=self._previous_source)
+        work.target_text = self._translate.process(
+            Sentence(route, request, self.source, self.target)).text.strip()
+        self._previous_source = work.source_text
+        phrase = work.phrase
+        self._emit(Caption(phrase.index, phrase.start, phrase.end, work.source_text,
+                           work.target_text))
+        return self._handed_on(work, "translate", started)
+
+    def _speak(self, work: _Work) -> None:
+        started = time.perf_counter()
+        if not work.target_text:
+            self._settle()
+            return None
+        speech = self._synthesize.process(Speakable(work.target_text, self.target, self.voice))
+        speech = speech.mono()
+        ready_at = work.released_at + (time.perf_counter() - work.released_wall)
+        start = max(round(ready_at * speech.rate), round(self._cursor * speech.rate))
+        speech = self._marked(speech, start)
+        self._cursor = (start + speech.num_samples) / speech.rate
+        self._handed_on(work, "speak", started)
+        ready_at = work.released_at + (time.perf_counter() - work.released_wall)
+        speech_end = work.phrase.end - self._padding()
+        stages = {"endpoint": max(0.0, work.released_at - speech_end), **work.marks}
+        stages["queue"] = max(0.0, (ready_at - work.released_at) - sum(work.marks.values()))
+        self._emit(Speech(work.phrase.index, speech, ready_at,
+                          max(ready_at, start / speech.rate), max(0.0, ready_at - speech_end),
+                          stages))
+        self._settle()
+        return None
+
+    def _marked(self, speech: Audio, start: int) -> Audio:
+        """``speech`` watermarked as the piece from sample ``start`` of one long marked track."""
+        period = self.watermark.period
+        lead = start % round(period * speech.rate) if period else 0
+        padded = Audio(np.concatenate([np.zeros(lead, np.float32), speech.samples]),
+                       speech.rate)
+        marked = self.watermark.embed(padded, self.payload)
+        return Audio(marked.samples[lead:], speech.rate)
+
+    def _handed_on(self, work: _Work, stage: str, started: float) -> _Work:
+        now = time.perf_counter()
+        work.marks[stage] = now - started
+        work.wall = now
+        return work
+
+    def _emit(self, event: Event) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def _padding(self) -> Seconds:
+        """How far the VAD pads a phrase past its speech (the end the listener hears)."""
+        return float(self.backends.get("vad").padding)

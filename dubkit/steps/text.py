@@ -1,0 +1,106 @@
+"""Steps with words: transcription of a line's speech, translation of a sentence's text."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dubkit.backends import StageBackends
+from dubkit.jobs.cache import content_key
+from dubkit.steps.base import JSON, ItemStep, JsonValue
+from dubkit.translate.base import TranslationRequest
+from dubkit.types import Audio, Seconds
+
+ROUTES = ("same", "asr", "text")  # nothing to translate / Whisper's own translation / text MT
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Speech from ``start`` to ``end`` seconds of the track ``track_id`` (``audio`` holds just
+    those samples), and the language it is in (``None``: not known)."""
+
+    track_id: str
+    start: Seconds
+    end: Seconds
+    audio: Audio
+    language: str | None
+
+
+class Transcribe(ItemStep[Utterance, str]):
+    """What is said."""
+
+    name = "transcribe"
+    codec = JSON
+
+    def __init__(self, backends: StageBackends) -> None:
+        self.backends = backends
+
+    def key(self, item: Utterance) -> str:
+        return content_key("transcribe", item.track_id, item.start, item.end, item.language,
+                           self.backends.fingerprint("transcription"))
+
+    def process(self, item: Utterance) -> str:
+        return self.backends.get("transcription").transcribe(item.audio, item.language).text
+
+
+@dataclass(frozen=True)
+class Translated:
+    """A machine translation and the reasons to review it (``translation-...`` flags)."""
+
+    text: str
+    flags: tuple[str, ...] = ()
+
+
+class _Translated(JsonValue[Translated]):
+    def encode(self, result: Translated) -> Any:
+        return {"text": result.text, "flags": list(result.flags)}
+
+    def decode(self, stored: Any) -> Translated:
+        return Translated(stored["text"], tuple(stored["flags"]))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence to translate by ``route``: its text (with context) and, for the ``asr`` route,
+    its speech (``utterance``, whose language is the source)."""
+
+    route: str
+    request: TranslationRequest
+    source: str
+    target: str
+    utterance: Utterance | None = None
+
+
+class Translate(ItemStep[Sentence, Translated]):
+    """A sentence in the target language. With ``request.max_chars`` it is a rendering under that
+    budget (stored apart, as ``shorten``: it is asked for when a line does not fit its time)."""
+
+    codec = _Translated()
+
+    def __init__(self, backends: StageBackends, shorten: bool = False) -> None:
+        self.backends = backends
+        self.name = "shorten" if shorten else "translate"
+
+    def key(self, item: Sentence) -> str:
+        request = item.request
+        fingerprint = self.backends.fingerprint(
+            "transcription" if item.route == "asr" else "translation")
+        if self.name == "shorten":
+            return content_key("shorten", request.text, request.previous, request.next,
+                               request.max_chars, item.source, item.target, fingerprint)
+        u = item.utterance
+        where = [u.track_id, u.start, u.end] if item.route == "asr" and u is not None else None
+        return content_key("translate", item.route, request.text, request.previous,
+                           request.next, item.source, item.target, fingerprint, where)
+
+    def process(self, item: Sentence) -> Translated:
+        request = item.request
+        if item.route == "same" or not request.text.strip():
+            return Translated(request.text)
+        if item.route == "asr":
+            assert item.utterance is not None, "the asr route translates speech"
+            text = self.backends.get("transcription").transcribe(
+                item.utterance.audio, item.source, "translate").text
+            return Translated(text)
+        text, flags = self.backends.get("translation").translate_with_flags(
+            [request], item.source, item.target)[0]
+        return Translated(text, tuple(flags))

@@ -1,0 +1,50 @@
+"""Work run in child processes by tests that must survive whatever a file does to dubkit: each
+answer is ``("ok", detail)``, ``(a DubkitError's class name, its message)`` or ``("crash", the
+traceback)``. They live in an importable module so that a *spawned* pool can run them: a forked
+child of a process that already ran torch can deadlock in torch's thread pool."""
+from __future__ import annotations
+
+import resource
+import traceback
+from collections.abc import Callable
+
+
+def limit_memory(limit: int) -> None:
+    """Pool initializer: at most ``limit`` bytes of address space."""
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def outcome(call: Callable[[], object]) -> tuple[str, str]:
+    from dubkit.errors import DubkitError
+
+    try:
+        return "ok", str(call())
+    except DubkitError as e:
+        return type(e).__name__, str(e)
+    except BaseException:  # noqa: BLE001 - what the tests look for
+        return "crash", traceback.format_exc(limit=6)
+
+
+def probe_and_decode(path: str) -> tuple[str, str]:
+    """Probe ``path`` and decode it as the pipeline does."""
+    from dubkit import media
+
+    def run() -> str:
+        info = media.probe(path)
+        audio = media.decode_audio(path, rate=16_000, mono=True)
+        return f"{len(info.streams)} streams, {audio.duration:.3f} s"
+
+    return outcome(run)
+
+
+def tiny_dub(path: str, output: str) -> tuple[str, str]:
+    """A whole ``tiny-test`` dub of ``path`` into Spanish, and the output's duration."""
+    import dubkit
+    from dubkit import media
+
+    def run() -> str:
+        result = dubkit.Dubber(preset="tiny-test").translate(
+            path, to="es", output=output, source_language="en")
+        return f"{media.decode_audio(result.output).duration:.2f} s"
+
+    return outcome(run)
