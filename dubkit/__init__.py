@@ -18,6 +18,7 @@ _PUBLIC = {
     "Dubber": "dubkit.api",
     "DubResult": "dubkit.api",
     "DiarizationResult": "dubkit.api",
+    "Interpreter": "dubkit.live.interpreter",
     "Consent": "dubkit.jobs.consent",
     "Preset": "dubkit.config",
     "available_presets": "dubkit.config",
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # the lazy names above, for type checkers and IDEs
     from dubkit.config import Preset, available_presets, load_preset  # noqa: F401
     from dubkit.errors import DubkitError  # noqa: F401
     from dubkit.jobs.consent import Consent  # noqa: F401
+    from dubkit.live.interpreter import Interpreter  # noqa: F401
     from dubkit.types import Segment, Speaker, Turn  # noqa: F401
 
 

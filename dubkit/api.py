@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from dubkit.inputs import check_input_file, check_output_file
 from dubkit.jobs.consent import Consent
 from dubkit.jobs.paths import JobPaths, default_output
 from dubkit.jobs.project import Project
+from dubkit.languages import check_language
 from dubkit.pipeline import DubbingPipeline, DubRequest
 from dubkit.progress import ProgressHook, ignore_progress
 from dubkit.types import Segment, Speaker, Turn
@@ -110,7 +112,7 @@ class Dubber:
     def translate(
         self,
         input: str | os.PathLike[str],
-        to: str,
+        to: str | Sequence[str],
         *,
         source_language: str | None = None,
         output: str | os.PathLike[str] | None = None,
@@ -124,8 +126,14 @@ class Dubber:
         watermark_key: str | None = None,
         mode: str | None = None,
         audio_track: int | None = None,
-    ) -> DubResult:
+    ) -> DubResult | list[DubResult]:
         """Dub ``input`` into language ``to`` (ISO 639-1). See the README for the files written.
+
+        ``to`` may be a list of languages: then a list of results, one per language, each
+        output beside the input (``output`` must not be given); the source is analysed once
+        (voice activity, speakers, language, transcription and voice profiles are computed for
+        the first language and reused by the others), and every language is checked before the
+        first job starts.
 
         ``voice`` "keep" (the default where the preset can) moves each line to its speaker's
         voice, which needs ``consent``: a ``Consent`` or the path of a statement file; without
@@ -144,12 +152,31 @@ class Dubber:
             consent = Consent.from_file(consent)
         if watermark_key is not None and not watermark_key.strip():
             raise InputError("the watermark key must not be empty")
-        out = check_output_file(Path(output) if output else default_output(path, to), path)
-        request = DubRequest(path, out, to, source_language, resume, force, keep_original,
-                             num_speakers, voice, background, consent, watermark_key, mode,
-                             audio_track)
-        project = self.pipeline.run(request)
-        return self._result(project, request)
+        targets = [to] if isinstance(to, str) else list(to)
+        if not targets or len(set(targets)) != len(targets):
+            raise InputError("give each target language once")
+        if len(targets) > 1 and output is not None:
+            raise InputError("with several target languages the outputs go beside the input: "
+                             "leave out the output path")
+        requests = []
+        for target in targets:
+            out = check_output_file(Path(output) if output else default_output(path, target),
+                                    path)
+            requests.append(DubRequest(path, out, target, source_language, resume, force,
+                                       keep_original, num_speakers, voice, background, consent,
+                                       watermark_key, mode, audio_track))
+        for request in requests:  # a wrong third language fails before the first job starts
+            route = self.pipeline.check(request)
+            if len(requests) > 1:
+                check_language(request.target_language, self.pipeline.target_languages(route),
+                               "target", self.preset.name)
+        results, caches = [], []
+        for request in requests:
+            project = self.pipeline.run(request, shared_caches=caches)
+            result = self._result(project, request)
+            caches.append(JobPaths.for_output(request.output).cache_dir)
+            results.append(result)
+        return results[0] if isinstance(to, str) else results
 
     def diarize(self, input: str | os.PathLike[str],
                 num_speakers: int | None = None) -> DiarizationResult:

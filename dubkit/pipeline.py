@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,21 +94,16 @@ class DubbingPipeline:
             langs = langs & (self.backends.get("translation").languages | {"en"})
         return frozenset(langs)
 
-    def run(self, request: DubRequest) -> Project:
+    def run(self, request: DubRequest, shared_caches: Sequence[Path] = ()) -> Project:
         """Dub ``request.input`` into ``request.output``; returns the finished project.
+        ``shared_caches`` are cache folders of jobs on the same input whose results this one may
+        take (the analysis of the source, done once for several target languages).
 
         Raises ``NoSpeech`` (after recording it in project.json) when there is nothing to dub,
         ``OutputExists`` when the output is not this job's own and ``force`` is off.
         """
         name = self.preset.name
-        route = self._check_mode(request.mode or self.preset.pipeline.mode)
-        # an unknown code is reported before the media is read
-        if not is_language(request.target_language.strip().lower()):
-            check_language(request.target_language, self.target_languages(route),
-                           "target", name)
-        if request.source_language and not is_language(request.source_language.strip().lower()):
-            check_language(request.source_language,
-                           self.backends.get("transcription").languages, "source", name)
+        route = self.check(request)
 
         paths = JobPaths.for_output(request.output)
         check_job_folder(paths.job_dir, request.force)
@@ -148,7 +144,7 @@ class DubbingPipeline:
 
         paths.job_dir.mkdir(parents=True, exist_ok=True)
         remove_leftovers(paths.job_dir)
-        cache = StageCache(paths.cache_dir, enabled=request.resume)
+        cache = StageCache(paths.cache_dir, enabled=request.resume, shared=shared_caches)
         project = Project(
             input={
                 "path": str(request.input), "sha256": input_sha,
@@ -170,7 +166,7 @@ class DubbingPipeline:
             timings={"decode": round(decode_seconds, 4)},
         )
         if previous is not None:
-            project.created = previous.created
+            project.continues(previous)
         job = JobContext(self.preset, self.backends, self.progress, project, cache, paths,
                          audio_id(audio))
         try:
@@ -275,6 +271,22 @@ class DubbingPipeline:
         project.status = "complete"
         job.checkpoint()
         return project
+
+    def check(self, request: DubRequest) -> str:
+        """What can be checked of ``request`` before its media is read (mode, language codes,
+        voice and background options); returns the route (the mode). A list of jobs is checked
+        whole before the first one starts."""
+        name = self.preset.name
+        route = self._check_mode(request.mode or self.preset.pipeline.mode)
+        if not is_language(request.target_language.strip().lower()):  # an unknown code
+            check_language(request.target_language, self.target_languages(route),
+                           "target", name)
+        if request.source_language and not is_language(request.source_language.strip().lower()):
+            check_language(request.source_language,
+                           self.backends.get("transcription").languages, "source", name)
+        self._voice_mode(request)
+        self._background_mode(request)
+        return route
 
     # -- job options -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from dubkit.cli.translate import consent_from_options
 from dubkit.errors import InputError
 from dubkit.inputs import check_input_file
 from dubkit.live.interpreter import DEFAULT_PRESET, Caption, Event, Interpreter, Notice, Speech
@@ -38,13 +39,22 @@ OUTPUT_RATE = 24_000  # Hz of the recording and the loudspeaker
               help="Seconds after which a phrase without a pause is cut and translated.")
 @click.option("--fast", is_flag=True, help="With --input: feed the recording as fast as it is "
               "translated, not at real-time pace (for tests).")
+@click.option("--voice", type=click.Choice(["keep", "stock"]), default=None,
+              help="keep: speak in the speaker's own voice once enough of it was heard (needs "
+                   "consent; the default where the preset can); stock: the synthesizer's.")
+@click.option("--consent", "consent_file", type=click.Path(dir_okay=False, path_type=str),
+              default=None, help="A statement of the speaker's consent to keep their voice.")
+@click.option("--consent-self", is_flag=True, help="Declare that you are the only speaker.")
+@click.option("--i-have-consent", is_flag=True,
+              help="Declare that you hold the speaker's consent to keep their voice.")
 @click.option("--watermark-key", default=None, envvar="DUBKIT_WATERMARK_KEY",
               help="Secret key of the watermark on everything spoken (default: dubkit's).")
 @click.option("--force", is_flag=True, help="Replace existing --output / --captions files.")
 def live(target: str, source: str | None, input_file: str | None, input_device: int | None,
          output_file: Path | None, output_device: int | None, captions_file: Path | None,
-         preset: str, max_phrase: float, fast: bool, watermark_key: str | None,
-         force: bool) -> None:
+         preset: str, max_phrase: float, fast: bool, voice: str | None,
+         consent_file: str | None, consent_self: bool, i_have_consent: bool,
+         watermark_key: str | None, force: bool) -> None:
     """Interpret live: listen, and speak each phrase's translation as soon as it is final."""
     from dubkit.live.audio_io import (
         CaptionFile,
@@ -61,6 +71,7 @@ def live(target: str, source: str | None, input_file: str | None, input_device: 
         raise InputError("give --output or --output-device, not both")
     if fast and input_file is None:
         raise InputError("--fast feeds a recording: it needs --input")
+    consent = consent_from_options(consent_file, consent_self, i_have_consent)
     for path in (output_file, captions_file):
         if path is not None:
             _check_new_file(path, force, input_file)
@@ -74,7 +85,7 @@ def live(target: str, source: str | None, input_file: str | None, input_device: 
     captions = CaptionFile(captions_file) if captions_file is not None else None
     with console.status("loading models"):
         interpreter = Interpreter(preset, to=target, source=source, max_phrase=max_phrase,
-                                  watermark_key=watermark_key)
+                                  voice=voice, consent=consent, watermark_key=watermark_key)
         interpreter.warm_up()
     player = Recorder(output_file, OUTPUT_RATE) if output_file is not None \
         else DevicePlayer(output_device, OUTPUT_RATE)
@@ -107,7 +118,10 @@ def _write_manifest(output: Path, input_file: str | None, interpreter: Interpret
         input=source, output=output,
         languages={"source": interpreter.source, "target": interpreter.target},
         preset=interpreter.preset, models=interpreter.backends.model_records(), mode="live",
-        voice="stock", consent=None, watermark=interpreter.watermark_record(),
+        voice="keep" if interpreter.keep_voice else "stock",
+        consent={"kind": interpreter.consent.kind, "sha256": interpreter.consent.sha256}
+        if interpreter.consent else None,
+        watermark=interpreter.watermark_record(),
         synthesized=[{"start": round(a, 3), "end": round(b, 3), "speaker": "live"}
                      for _, a, b in report.played])
     provenance.write_json(provenance.manifest_path(output), data)
@@ -143,7 +157,8 @@ def _summary(console: Console, latencies: list[float], notices: list[str], inter
                       f"{statistics.median(latencies):.2f} s, p95 {p95:.2f} s")
     skipped = sum("skipped" in n for n in notices)
     if skipped:
-        console.print(f"[yellow]{skipped} phrases skipped because translation fell behind[/]")
+        what = "phrase was" if skipped == 1 else "phrases were"
+        console.print(f"[yellow]{skipped} {what} skipped because translation fell behind[/]")
     for label, path in (("recording", output), ("captions", captions)):
         if path is not None:
             console.print(f"{label}: {path}")

@@ -14,8 +14,9 @@ from dubkit.jobs.consent import Consent
 
 @click.command()
 @click.argument("input", type=click.Path(dir_okay=True, path_type=str))
-@click.option("--to", "target", required=True, metavar="LANG",
-              help="Target language, ISO 639-1 (ja, es, fr, de, en, ...).")
+@click.option("--to", "target", required=True, metavar="LANG[,LANG...]",
+              help="Target language, ISO 639-1 (ja, es, fr, de, en, ...); several, comma-"
+                   "separated, dub each from one analysis of the source.")
 @click.option("--from", "source", metavar="LANG", default=None,
               help="Source language; detected when omitted.")
 @click.option("-o", "--output", type=click.Path(path_type=str), default=None,
@@ -58,29 +59,41 @@ def translate(input: str, target: str, source: str | None, output: str | None, p
               i_have_consent: bool, background: str | None, mode: str | None,
               watermark_key: str | None, audio_track: int | None, as_json: bool) -> None:
     """Dub INPUT (video or audio) into language --to."""
+    consent = consent_from_options(consent_file, consent_self, i_have_consent)
+    targets = [t.strip() for t in target.split(",")]
+    if not all(targets):
+        raise click.UsageError(f"--to {target!r}: give languages separated by commas")
+    console = Console(stderr=True)
+    with RichProgress(console) as progress:
+        dubber = Dubber(preset=preset, progress=progress, keep_models=False)  # one file
+        results = dubber.translate(
+            input, to=targets if len(targets) > 1 else targets[0], source_language=source,
+            output=output, resume=resume, force=force, keep_original=keep_original,
+            num_speakers=num_speakers, voice=voice, background=background, consent=consent,
+            watermark_key=watermark_key, mode=mode, audio_track=audio_track,
+        )
+    results = results if isinstance(results, list) else [results]
+    for note in dict.fromkeys(n for r in results for n in r.notes):
+        console.print(f"[yellow]note:[/] {note}")
+    if as_json:  # one object, or a list of them for several languages
+        data = [r.to_dict() for r in results]
+        click.echo(json.dumps(data if len(data) > 1 else data[0], ensure_ascii=False))
+    else:
+        for result in results:
+            _summary(Console(), result)
+
+
+def consent_from_options(consent_file: str | None, consent_self: bool,
+                         i_have_consent: bool) -> Consent | None:
+    """The consent the options state (at most one of them), or None."""
     given = [flag for flag, on in (("--consent", consent_file is not None),
                                    ("--consent-self", consent_self),
                                    ("--i-have-consent", i_have_consent)) if on]
     if len(given) > 1:
         raise click.UsageError(f"give one of {', '.join(given)}, not several")
-    consent = (Consent.from_file(consent_file) if consent_file is not None
-               else Consent.declared("self") if consent_self
-               else Consent.declared("declared") if i_have_consent else None)
-    console = Console(stderr=True)
-    with RichProgress(console) as progress:
-        dubber = Dubber(preset=preset, progress=progress, keep_models=False)  # one file
-        result = dubber.translate(
-            input, to=target, source_language=source, output=output, resume=resume,
-            force=force, keep_original=keep_original, num_speakers=num_speakers,
-            voice=voice, background=background, consent=consent,
-            watermark_key=watermark_key, mode=mode, audio_track=audio_track,
-        )
-    for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}")
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
-    else:
-        _summary(Console(), result)
+    return (Consent.from_file(consent_file) if consent_file is not None
+            else Consent.declared("self") if consent_self
+            else Consent.declared("declared") if i_have_consent else None)
 
 
 def _summary(console: Console, result: DubResult) -> None:

@@ -15,7 +15,9 @@ import hashlib
 import io
 import json
 import logging
+import shutil
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,17 +68,42 @@ class StageCache:
     With ``enabled=False`` nothing is read back (``--no-resume``) but results are still written.
     ``computed``, ``reused`` and ``repaired`` (damaged entries found and recomputed) count
     results per stage, which the job reports.
+
+    ``shared`` are other jobs' cache folders (the same input into other languages): an entry
+    missing here is copied from the first of them that has it, then checked like any other, so
+    one source is analysed once for several target languages and each job folder stays whole.
     """
 
-    def __init__(self, folder: Path, enabled: bool = True) -> None:
+    def __init__(self, folder: Path, enabled: bool = True,
+                 shared: Sequence[Path] = ()) -> None:
         self.folder = Path(folder)
         self.enabled = enabled
+        self.shared = [Path(f) for f in shared if Path(f) != Path(folder)]
         self.computed: Counter[str] = Counter()
         self.reused: Counter[str] = Counter()
         self.repaired: Counter[str] = Counter()
 
     def _path(self, stage: str, key: str, suffix: str) -> Path:
         return self.folder / stage / f"{key}{suffix}"
+
+    def _fetch(self, stage: str, key: str, *suffixes: str) -> None:
+        """Copy the entry's files from a shared folder that has them all, when this one lacks
+        them (what is copied is checked on reading, as if written here)."""
+        if not self.shared or self._path(stage, key, suffixes[0]).is_file():
+            return
+        for folder in self.shared:
+            sources = [folder / stage / f"{key}{suffix}" for suffix in suffixes]
+            if all(source.is_file() for source in sources):
+                for source, suffix in zip(sources, suffixes):
+                    target = self._path(stage, key, suffix)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    try:
+                        with atomic_path(target) as tmp:
+                            shutil.copyfile(source, tmp)
+                    except OSError as exc:  # unreadable there: computed here instead
+                        log.warning("cannot copy cache entry %s: %s", source, exc)
+                        return
+                return
 
     def _damaged(self, stage: str, path: Path, why: str) -> None:
         log.warning("cache entry %s is damaged (%s); recomputing it", path, why)
@@ -87,6 +114,8 @@ class StageCache:
     def get_json(self, stage: str, key: str) -> Any | None:
         """The value stored under ``key``, or None when there is none or it is damaged."""
         path = self._path(stage, key, ".json")
+        if self.enabled:
+            self._fetch(stage, key, ".json")
         if not self.enabled or not path.is_file():
             return None
         entry = _read_json(path)
@@ -124,6 +153,8 @@ class StageCache:
         a JSON record of the same result is counted instead."""
         path = self.audio_path(stage, key)
         record_path = path.with_name(path.name + ".json")
+        if self.enabled:
+            self._fetch(stage, key, ".wav", ".wav.json")
         if not self.enabled or not path.is_file():
             return None
         record = _read_json(record_path)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -82,6 +83,17 @@ class Project:
     status: str = "running"
     message: str = ""
     created: str = field(default_factory=_now)
+    revision: int = 0
+    # sha256 of project.json as this object last read or wrote it; None: not read (a new job,
+    # or one started over), so whatever is there may be replaced
+    disk_sha256: str | None = field(default=None, repr=False, compare=False)
+
+    def continues(self, previous: Project) -> None:
+        """This record replaces ``previous`` (read from disk): it takes its revision and the
+        promise not to write over a change made to the file since."""
+        self.created = previous.created
+        self.revision = previous.revision
+        self.disk_sha256 = previous.disk_sha256
 
     def to_dict(self) -> dict[str, Any]:
         from dubkit import __version__
@@ -91,6 +103,7 @@ class Project:
             "dubkit_version": __version__,
             "created": self.created,
             "updated": _now(),
+            "revision": self.revision,
             "status": self.status,
             "input": self.input,
             "source_language": self.source_language,
@@ -131,14 +144,29 @@ class Project:
             status=data["status"],
             message=data.get("message", ""),
             created=data.get("created", _now()),
+            revision=data.get("revision", 0),
         )
 
     def save(self, job_dir: Path) -> Path:
-        """Validate and write ``job_dir/project.json`` atomically."""
+        """Validate and write ``job_dir/project.json`` atomically, as the next revision. Raises
+        ``ProjectError`` rather than write over a file that changed since this object read or
+        wrote it."""
+        path = Path(job_dir) / PROJECT_FILE
+        if self.disk_sha256 is not None:
+            try:
+                now = hashlib.sha256(path.read_bytes()).hexdigest()
+            except FileNotFoundError:
+                now = None
+            if now != self.disk_sha256:
+                raise ProjectError(
+                    f"{path} was changed by someone else while this job ran; it was left as "
+                    "it is: run the same command again to continue from it")
+        self.revision += 1
         data = self.to_dict()
         validate_project(data)
-        path = Path(job_dir) / PROJECT_FILE
-        write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        write_text(path, text)
+        self.disk_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
         return path
 
 
@@ -152,7 +180,8 @@ def load_project(job_dir: Path) -> Project | None:
     way_out = "fix it, or run with --no-resume to start the job over"
     try:
         # NaN and Infinity are Python's extensions, not JSON: no dubkit writes them
-        data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_no_constant)
+        raw = path.read_bytes()
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError as exc:
         raise ProjectError(f"{path} is not UTF-8 text (byte {exc.start}): {way_out}") from None
     except json.JSONDecodeError as exc:
@@ -164,7 +193,9 @@ def load_project(job_dir: Path) -> Project | None:
     except OSError as exc:
         raise ProjectError(f"{path} cannot be read ({exc.strerror}): {way_out}") from None
     try:
-        return Project.from_dict(data)
+        project = Project.from_dict(data)
+        project.disk_sha256 = hashlib.sha256(raw).hexdigest()
+        return project
     except ProjectError as exc:
         raise ProjectError(f"{path}: {exc}; {way_out}") from None
     except RecursionError:

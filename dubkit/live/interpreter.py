@@ -21,13 +21,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dubkit import dsp
+from dubkit.analysis.prosody import SegmentProsody
+from dubkit.analysis.speaker_profile import SpeakerProfile, build_speaker_profile
 from dubkit.backends import StageBackends
 from dubkit.config import Preset, load_preset
 from dubkit.errors import InputError
+from dubkit.jobs.consent import Consent
 from dubkit.languages import check_language
 from dubkit.live.phrases import Phrase, PhraseCutter
 from dubkit.runners.stream import Stage, StreamRunner
-from dubkit.steps.speech import Speakable, Synthesize
+from dubkit.steps.analysis import LineSpeech, MeasureProsody
+from dubkit.steps.speech import ConvertVoice, Speakable, Synthesize, Voicing
 from dubkit.steps.text import Sentence, Transcribe, Translate, Utterance
 from dubkit.synth.base import VoiceRequest
 from dubkit.translate.base import TranslationRequest
@@ -36,6 +40,7 @@ from dubkit.watermark import Payload
 
 DEFAULT_PRESET = "live"
 SPEAKER = "live"  # the one speaker a live session voices
+PROFILE_SECONDS: Seconds = 6.0  # speech heard before the voice profile is made
 _GREETING = {"en": "Hello.", "es": "Hola.", "ja": "こんにちは。", "fr": "Bonjour.",
              "de": "Hallo.", "zh": "你好。"}
 
@@ -89,6 +94,7 @@ class _Work:
     marks: dict[str, float] = field(default_factory=dict)  # stage -> wall seconds it took
     source_text: str = ""
     target_text: str = ""
+    prosody: SegmentProsody | None = None  # the phrase's, when the voice is kept
     wall: float = 0.0  # when the last stage handed it on
 
 
@@ -98,14 +104,20 @@ class Interpreter:
     ``source`` None: the language is detected on the first phrase (a transcriber that can
     detect it is needed) and kept. ``max_phrase`` cuts a phrase that runs on without a pause.
     ``queue`` bounds the phrases waiting to be heard: when translation falls behind, the oldest
-    waiting phrase is dropped with a ``Notice``.
+    waiting phrase is dropped with a ``Notice``. ``voice`` "keep" (the default where the preset
+    has a ``[voice]`` stage and ``consent`` is given) moves the speech to the speaker's voice
+    once ``PROFILE_SECONDS`` of their speech have been heard (stock voice until then); it
+    profiles whoever speaks, so it is meant for one speaker at the microphone.
     """
 
     def __init__(self, preset: str | Preset = DEFAULT_PRESET, *, to: str,
                  source: str | None = None, max_phrase: Seconds = 8.0, queue: int = 3,
-                 watermark_key: str | None = None) -> None:
+                 voice: str | None = None, consent: Consent | None = None,
+                 watermark_key: str | None = None,
+                 backends: StageBackends | None = None) -> None:
         self.preset = preset if isinstance(preset, Preset) else load_preset(preset)
-        self.backends = StageBackends(self.preset)
+        # sessions one after another may share loaded models (``backends`` of the same preset)
+        self.backends = backends if backends is not None else StageBackends(self.preset)
         synth = self.backends.get("synthesis")
         self.target = check_language(to, synth.languages, "target", self.preset.name)
         transcriber = self.backends.get("transcription")
@@ -114,16 +126,22 @@ class Interpreter:
         if self.source and self.source != self.target and not self.backends.has("translation"):
             raise InputError(f"preset {self.preset.name!r} has no [translation] stage")
         self.voice = synth.voice_for(VoiceRequest(SPEAKER, self.target))
+        self.keep_voice = self._keep_voice(voice, consent)
+        self.consent = consent if self.keep_voice else None
+        self._heard_speech: list[Audio] = []  # the speaker's phrases until a profile is made
+        self._profile: SpeakerProfile | None = None
         self.watermark = self.backends.watermarker(watermark_key)
         self.payload = Payload(secrets.randbits(32))
         self.cutter = PhraseCutter(self.backends.get("vad"), max_phrase)
         self._transcribe = Transcribe(self.backends)
         self._translate = Translate(self.backends)
         self._synthesize = Synthesize(self.backends)
+        self._convert = ConvertVoice(self.backends)
         self._previous_source = ""  # context for the next phrase's translation
         self._cursor: Seconds = 0.0  # when the speech scheduled so far ends
         self._released = 0  # phrases handed to the threads
         self._settled = 0  # of those, spoken, dropped or found to say nothing
+        self.counts = {"heard": 0, "spoken": 0, "silent": 0, "skipped": 0}
         self._events: list[Event] = []
         self._lock = threading.Lock()
         self._runner = StreamRunner(
@@ -216,14 +234,17 @@ class Interpreter:
 
     def _release(self, phrase: Phrase) -> None:
         self._released += 1
+        self.counts["heard"] += 1
         self._runner.put(_Work(phrase, time.perf_counter(), self.clock))
 
-    def _settle(self) -> None:
+    def _settle(self, outcome: str) -> None:
+        """A phrase is done with: ``spoken``, ``silent`` (no words in it) or ``skipped``."""
         with self._lock:
             self._settled += 1
+            self.counts[outcome] += 1
 
     def _dropped(self, work: _Work) -> None:
-        self._settle()
+        self._settle("skipped")
         self._emit(Notice(f"phrase {work.phrase.index + 1} ({work.phrase.start:.1f}-"
                           f"{work.phrase.end:.1f} s) skipped: translation fell behind",
                           self.clock))
@@ -241,9 +262,29 @@ class Interpreter:
                               phrase.audio, self.source)
         work.source_text = self._transcribe.process(utterance).strip()
         if not work.source_text:
-            self._settle()
+            self._settle("silent")
             return None
+        if self.keep_voice:
+            self._learn_voice(phrase)
+            work.prosody = MeasureProsody().process(
+                LineSpeech(utterance.track_id, "live", phrase.audio, 0.0, phrase.audio.duration))
         return self._handed_on(work, "transcribe", started)
+
+    def _learn_voice(self, phrase: Phrase) -> None:
+        """Keep the speaker's phrases until there is enough speech for a voice profile."""
+        if self._profile is not None:
+            return
+        self._heard_speech.append(phrase.audio)
+        if sum(a.duration for a in self._heard_speech) < PROFILE_SECONDS:
+            return
+        try:
+            self._profile = build_speaker_profile(self._heard_speech, SPEAKER, None,
+                                                  keep_speech=False)
+        except InputError:  # too little voiced speech yet: keep listening
+            return
+        self._heard_speech = []
+        self._emit(Notice("voice profile made: the translation speaks in your voice from now on",
+                          self.clock))
 
     def _understand(self, work: _Work) -> _Work:
         started = time.perf_counter()
@@ -260,9 +301,11 @@ class Interpreter:
     def _speak(self, work: _Work) -> None:
         started = time.perf_counter()
         if not work.target_text:
-            self._settle()
+            self._settle("silent")
             return None
         speech = self._synthesize.process(Speakable(work.target_text, self.target, self.voice))
+        if self._profile is not None:
+            speech = self._convert.process(Voicing("live", speech, self._profile, work.prosody))
         speech = speech.mono()
         ready_at = work.released_at + (time.perf_counter() - work.released_wall)
         start = max(round(ready_at * speech.rate), round(self._cursor * speech.rate))
@@ -276,7 +319,7 @@ class Interpreter:
         self._emit(Speech(work.phrase.index, speech, ready_at,
                           max(ready_at, start / speech.rate), max(0.0, ready_at - speech_end),
                           stages))
-        self._settle()
+        self._settle("spoken")
         return None
 
     def _marked(self, speech: Audio, start: int) -> Audio:
@@ -299,6 +342,18 @@ class Interpreter:
             self._events.append(event)
 
     # -- set-up ------------------------------------------------------------------------------
+
+    def _keep_voice(self, voice: str | None, consent: Consent | None) -> bool:
+        if voice not in (None, "keep", "stock"):
+            raise InputError(f"unknown voice mode {voice!r}; choose keep or stock")
+        can = self.backends.has("voice")
+        if voice == "keep" and not can:
+            raise InputError(f"preset {self.preset.name!r} cannot keep voices (it has no "
+                             "[voice] stage); use --voice stock or another preset")
+        if voice == "keep" and consent is None:
+            raise InputError("keeping your voice needs consent: --consent FILE, --consent-self "
+                             "or --i-have-consent")
+        return voice != "stock" and can and consent is not None
 
     def _padding(self) -> Seconds:
         """How far the VAD pads a phrase past its speech (the end the listener hears)."""

@@ -115,7 +115,7 @@ def comparable_project(data: dict, workdir: Path) -> dict:
     counters, the random watermark payload and the hashes of files that carry it, and the
     folder the job ran in."""
     data = copy.deepcopy(data)
-    for volatile in ("created", "updated", "timings", "work"):
+    for volatile in ("created", "updated", "revision", "timings", "work"):
         data.pop(volatile, None)
     data["options"]["watermark"].pop("payload", None)
     for hashed in ("media_sha256", "files", "pending"):

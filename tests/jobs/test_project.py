@@ -70,3 +70,37 @@ def test_a_user_edit_is_text_that_differs_from_what_the_machine_gave_the_line():
     assert user_edit(now.replace(target_text="¡Hola!"), now, "Hola.") is None
     # but emptying a translated line is an edit (the user wants it silent)
     assert user_edit(given.replace(target_text=""), now, "Hola.") == ""
+
+
+def test_every_write_is_the_next_revision(tmp_path):
+    project = _project()
+    project.save(tmp_path)
+    project.save(tmp_path)
+    loaded = load_project(tmp_path)
+    assert loaded.revision == 2
+    follower = _project()
+    follower.continues(loaded)
+    follower.save(tmp_path)
+    assert load_project(tmp_path).revision == 3
+
+
+def test_a_write_never_replaces_a_newer_file(tmp_path):
+    project = _project()
+    project.save(tmp_path)
+    path = tmp_path / "project.json"
+    data = json.loads(path.read_text())
+    data["segments"][0]["target_text"] = "こんにちは"  # edited while the job runs
+    path.write_text(json.dumps(data))
+    edited = path.read_bytes()
+    with pytest.raises(ProjectError, match="changed by someone else"):
+        project.save(tmp_path)
+    assert path.read_bytes() == edited
+
+
+def test_a_project_from_before_revisions_loads_as_revision_0(tmp_path):
+    _project().save(tmp_path)
+    path = tmp_path / "project.json"
+    data = json.loads(path.read_text())
+    del data["revision"]
+    path.write_text(json.dumps(data))
+    assert load_project(tmp_path).revision == 0
