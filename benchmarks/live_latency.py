@@ -61,7 +61,7 @@ def session(path: Path, target: str, backends, realtime: bool, loops: int = 1):
 
     report = run_session(live, chunks(), player=None, gate=False)
     memory["end"] = rss_mb()
-    speech = [e for e in report.events if isinstance(e, Speech)]
+    speech = [e for e in report.events if isinstance(e, Speech) and e.part == 0]
     return live, report, speech, memory
 
 

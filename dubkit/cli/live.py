@@ -94,7 +94,8 @@ def live(target: str, source: str | None, input_file: str | None, input_device: 
     try:
         report = run_session(interpreter, source_audio.chunks(), player, captions,
                              gate=output_file is None,
-                             on_event=lambda event: _show(console, event))
+                             on_event=lambda event: _show(console, event,
+                                                          interpreter.pending))
     except BaseException:
         if isinstance(player, Recorder):
             player.abandon()
@@ -136,13 +137,13 @@ def _check_new_file(path: Path, force: bool, input_file: str | None) -> None:
         raise InputError(f"{path} exists; use --force to replace it")
 
 
-def _show(console: Console, event: Event) -> None:
+def _show(console: Console, event: Event, pending: int) -> None:
     if isinstance(event, Caption):
         console.print(f"[dim]{event.start:7.1f}s[/] {event.source_text}\n"
                       f"         [bold cyan]{event.target_text}[/]")
-    elif isinstance(event, Speech):
-        console.print(f"[dim]         spoken {event.audio.duration:.1f} s, "
-                      f"latency {event.latency:.2f} s[/]")
+    elif isinstance(event, Speech) and event.part == 0:
+        waiting = f", {pending - 1} more waiting" if pending > 1 else ""
+        console.print(f"[dim]         speaking after {event.latency:.2f} s{waiting}[/]")
     elif isinstance(event, Notice):
         console.print(f"[yellow]{event.text}[/]")
 

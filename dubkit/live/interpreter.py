@@ -1,7 +1,7 @@
 """The live interpreter: audio in as it arrives, each phrase translated and spoken as soon as it
 is final. The steps are the batch job's own (``dubkit.steps``); the stream runner drives them
-in three threads (transcribe, translate, speak), so one phrase is heard while the one before it
-is still being translated or spoken.
+in two threads (transcribe; translate and speak), so one phrase is heard while the one before
+it is still being translated or spoken.
 
     >>> live = Interpreter(preset="live", to="es", source="en")      # doctest: +SKIP
     >>> live.feed(chunk)             # 16 kHz mono float32, any length   # doctest: +SKIP
@@ -28,6 +28,7 @@ from dubkit.config import Preset, load_preset
 from dubkit.errors import InputError
 from dubkit.jobs.consent import Consent
 from dubkit.languages import check_language
+from dubkit.live.clauses import clauses
 from dubkit.live.phrases import Phrase, PhraseCutter
 from dubkit.runners.stream import Stage, StreamRunner
 from dubkit.steps.analysis import LineSpeech, MeasureProsody
@@ -35,6 +36,7 @@ from dubkit.steps.speech import ConvertVoice, Speakable, Synthesize, Voicing
 from dubkit.steps.text import Sentence, Transcribe, Translate, Utterance
 from dubkit.synth.base import VoiceRequest
 from dubkit.translate.base import TranslationRequest
+from dubkit.translate.llm_text import join_sentences, split_sentences
 from dubkit.types import ANALYSIS_RATE, Audio, Seconds
 from dubkit.watermark import Payload
 
@@ -63,7 +65,8 @@ class Speech:
     time). It is watermarked in phase with that timeline, so a recording of the whole session
     carries one continuous mark. ``latency`` is from the end of the phrase's speech to
     ``ready_at``; ``stages`` says where that time went (endpoint: waiting for the pause to
-    count as one; queue: waiting for a thread)."""
+    count as one; queue: waiting for a thread). A phrase's latency is its first part's; its
+    ``Caption`` follows its last part."""
 
     index: int
     audio: Audio
@@ -71,6 +74,7 @@ class Speech:
     start: Seconds
     latency: Seconds
     stages: dict[str, Seconds]
+    part: int = 0  # a long translation is spoken in clauses, each played as soon as it is made
 
 
 @dataclass(frozen=True)
@@ -145,8 +149,10 @@ class Interpreter:
         self._events: list[Event] = []
         self._lock = threading.Lock()
         self._runner = StreamRunner(
-            [Stage("transcribe", self._hear), Stage("translate", self._understand),
-             Stage("speak", self._speak)],
+            # translating and speaking share one thread: on two cores, a phrase translated
+            # while the one before it is spoken would only slow both down
+            [Stage("transcribe", self._hear),
+             Stage("translate+speak", self._translate_and_speak)],
             capacity=queue, on_drop=self._dropped)
         self._closed = False
 
@@ -286,24 +292,35 @@ class Interpreter:
         self._emit(Notice("voice profile made: the translation speaks in your voice from now on",
                           self.clock))
 
-    def _understand(self, work: _Work) -> _Work:
-        started = time.perf_counter()
+    def _translate_and_speak(self, work: _Work) -> None:
+        """The phrase translated sentence by sentence (each with the one before as context),
+        and each sentence spoken clause by clause as soon as it is translated: the listener
+        hears the first clause while the rest is still being translated and synthesized."""
         route = "same" if self.source == self.target else "text"
-        request = TranslationRequest(work.source_text, previous=self._previous_source)
-        work.target_text = self._translate.process(
-            Sentence(route, request, self.source, self.target)).text.strip()
-        self._previous_source = work.source_text
+        sentences = split_sentences(work.source_text) or [work.source_text]
+        translated, part, started = [], 0, time.perf_counter()
+        for sentence in sentences:
+            request = TranslationRequest(sentence, previous=self._previous_source)
+            text = self._translate.process(
+                Sentence(route, request, self.source, self.target)).text.strip()
+            self._previous_source = sentence
+            if not translated:
+                self._handed_on(work, "translate", started)
+            translated.append(text)
+            for piece in clauses(text):
+                self._speak(work, piece, part)
+                part += 1
+        work.target_text = join_sentences(translated, self.target)
         phrase = work.phrase
         self._emit(Caption(phrase.index, phrase.start, phrase.end, work.source_text,
                            work.target_text))
-        return self._handed_on(work, "translate", started)
+        self._settle("spoken" if part else "silent")
 
-    def _speak(self, work: _Work) -> None:
+    def _speak(self, work: _Work, text: str, part: int) -> None:
+        """One clause spoken, marked in phase with the session's timeline and scheduled after
+        what plays before it; the phrase's first clause sets its latency."""
         started = time.perf_counter()
-        if not work.target_text:
-            self._settle("silent")
-            return None
-        speech = self._synthesize.process(Speakable(work.target_text, self.target, self.voice))
+        speech = self._synthesize.process(Speakable(text, self.target, self.voice))
         if self._profile is not None:
             speech = self._convert.process(Voicing("live", speech, self._profile, work.prosody))
         speech = speech.mono()
@@ -311,16 +328,15 @@ class Interpreter:
         start = max(round(ready_at * speech.rate), round(self._cursor * speech.rate))
         speech = self._marked(speech, start)
         self._cursor = (start + speech.num_samples) / speech.rate
-        self._handed_on(work, "speak", started)
+        if part == 0:
+            self._handed_on(work, "speak", started)
         ready_at = work.released_at + (time.perf_counter() - work.released_wall)
         speech_end = work.phrase.end - self._padding()
         stages = {"endpoint": max(0.0, work.released_at - speech_end), **work.marks}
         stages["queue"] = max(0.0, (ready_at - work.released_at) - sum(work.marks.values()))
         self._emit(Speech(work.phrase.index, speech, ready_at,
                           max(ready_at, start / speech.rate), max(0.0, ready_at - speech_end),
-                          stages))
-        self._settle("spoken")
-        return None
+                          stages, part))
 
     def _marked(self, speech: Audio, start: int) -> Audio:
         """``speech`` watermarked as the piece from sample ``start`` of one long marked track."""

@@ -40,7 +40,8 @@ class SessionReport:
 
     @property
     def latencies(self) -> list[Seconds]:
-        return [e.latency for e in self.events if isinstance(e, Speech)]
+        """Each phrase's: until its first piece of speech was ready."""
+        return [e.latency for e in self.events if isinstance(e, Speech) and e.part == 0]
 
     @property
     def notices(self) -> list[str]:

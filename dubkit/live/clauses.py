@@ -1,0 +1,31 @@
+"""A translation cut into the pieces it is spoken in, live: the first piece can play while the
+rest is still being synthesized, so the listener hears the start of a long phrase sooner."""
+from __future__ import annotations
+
+import re
+
+# after a sentence or clause mark, but not inside a number ("3.5", "1,000")
+_BREAK = re.compile(r"(?<=[.!?…。！？、，,;:；：])(?!\d)\s*")
+
+
+def clauses(text: str, min_chars: int = 16) -> list[str]:
+    """``text`` cut after its sentence and clause marks into pieces of at least ``min_chars``
+    characters (a shorter piece joins the next; the last may be short): pieces too short sound
+    chopped, and the first one decides how soon anything is heard."""
+    pieces: list[str] = []
+    for atom in _BREAK.split(text.strip()):
+        if not atom:
+            continue
+        if pieces and len(pieces[-1]) < min_chars:
+            pieces[-1] = f"{pieces[-1]} {atom}" if _spaced(pieces[-1]) else pieces[-1] + atom
+        else:
+            pieces.append(atom)
+    if len(pieces) > 1 and len(pieces[-1]) < min_chars // 2:  # a stub joins the one before
+        tail = pieces.pop()
+        pieces[-1] = f"{pieces[-1]} {tail}" if _spaced(pieces[-1]) else pieces[-1] + tail
+    return pieces
+
+
+def _spaced(piece: str) -> bool:
+    """Whether the language puts spaces between words (not after 、 or 。)."""
+    return not piece.endswith(("、", "。", "，", "！", "？", "；", "："))
