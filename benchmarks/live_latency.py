@@ -45,7 +45,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def session(path: Path, target: str, backends, realtime: bool, loops: int = 1):
     from dubkit.live.audio_io import FileSource
-    from dubkit.live.interpreter import Interpreter, Speech
+    from dubkit.live.interpreter import Interpreter
     from dubkit.live.session import run_session
 
     live = Interpreter("live", to=target, source="en", backends=backends)
@@ -61,7 +61,7 @@ def session(path: Path, target: str, backends, realtime: bool, loops: int = 1):
 
     report = run_session(live, chunks(), player=None, gate=False)
     memory["end"] = rss_mb()
-    speech = [e for e in report.events if isinstance(e, Speech) and e.part == 0]
+    speech = report.first_speech
     return live, report, speech, memory
 
 

@@ -30,7 +30,7 @@ from dubkit.jobs.outputs import (
     sidecar_files,
 )
 from dubkit.jobs.paths import JobPaths
-from dubkit.jobs.project import Project, load_project
+from dubkit.jobs.project import Project, line_edits, load_project
 from dubkit.languages import check_language, is_language
 from dubkit.progress import ProgressHook, ignore_progress
 from dubkit.segmentation import segments_from_turns
@@ -206,6 +206,8 @@ class DubbingPipeline:
         turns = analysis.diarize(job, audio, regions, request.num_speakers)
         segments = segments_from_turns(turns, regions, self.preset.segmentation.max_segment)
         project.speakers = analysis.describe_speakers(job, audio, turns, target)
+        # a speaker or times the user set for a line in project.json are kept
+        segments = line_edits(previous, segments, {s.id for s in project.speakers})
         job.checkpoint()
 
         if source is None:

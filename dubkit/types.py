@@ -121,6 +121,11 @@ class Segment:
     # what the machine gave the line (translation, shortening); a target_text that differs
     # is the user's edit. None: not recorded (job folders of dubkit before 0.1)
     machine_text: str | None = None
+    # whose line the machine made it and where (diarization and segmentation); a speaker or
+    # times that differ are the user's edits. None: not recorded (older job folders)
+    machine_speaker: str | None = None
+    machine_start: Seconds | None = None
+    machine_end: Seconds | None = None
 
     @property
     def duration(self) -> Seconds:

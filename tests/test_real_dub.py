@@ -62,7 +62,7 @@ def test_sample_dub_is_speech_in_the_target_language(tmp_path, dubber, whisper, 
     assert all(v.startswith(engine) for v in voices), voices
 
 
-def test_into_english_uses_whisper_speech_translation(tmp_path, dubber):
+def test_spanish_speech_dubbed_into_english(tmp_path, dubber):
     audio = media.decode_audio(Path(__file__).parents[2] / "shared" / "data"
                                / "multi_picovoice_leopard" / "test_es.wav") \
         if (Path(__file__).parents[2] / "shared" / "data").is_dir() else None

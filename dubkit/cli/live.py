@@ -83,10 +83,15 @@ def live(target: str, source: str | None, input_file: str | None, input_device: 
     source_audio = FileSource(check_input_file(input_file), realtime=not fast) \
         if input_file is not None else DeviceSource(input_device)
     captions = CaptionFile(captions_file) if captions_file is not None else None
-    with console.status("loading models"):
-        interpreter = Interpreter(preset, to=target, source=source, max_phrase=max_phrase,
-                                  voice=voice, consent=consent, watermark_key=watermark_key)
-        interpreter.warm_up()
+    try:
+        with console.status("loading models"):
+            interpreter = Interpreter(preset, to=target, source=source, max_phrase=max_phrase,
+                                      voice=voice, consent=consent,
+                                      watermark_key=watermark_key)
+            interpreter.warm_up()
+    except KeyboardInterrupt:  # nothing was written yet: nothing to resume either
+        console.print("stopped before listening")
+        raise SystemExit(130) from None
     player = Recorder(output_file, OUTPUT_RATE) if output_file is not None \
         else DevicePlayer(output_device, OUTPUT_RATE)
     listening = "listening" if input_file is None else f"playing {Path(input_file).name}"

@@ -212,3 +212,29 @@ def user_edit(old: Segment | None, seg: Segment, machine: str) -> str | None:
     if old is None or old.source_text != seg.source_text or old.machine_text is None:
         return None
     return old.target_text if old.target_text != old.machine_text else None
+
+
+def line_edits(previous: Project | None, segments: list[Segment],
+               speakers: set[str]) -> list[Segment]:
+    """``segments`` as the machine made them, each recording that as its ``machine_*``, with the
+    speaker and times the user gave the same line in the previous run's project.json (a line
+    is the same when the machine made it the same way; a speaker must be one of ``speakers``).
+    Kept edits are flagged ``speaker-edited`` or ``timing-edited``."""
+    old = {s.id: s for s in previous.segments} if previous is not None else {}
+    out = []
+    for seg in segments:
+        seg = seg.replace(machine_speaker=seg.speaker, machine_start=seg.start,
+                          machine_end=seg.end,
+                          flags=tuple(f for f in seg.flags
+                                      if f not in ("speaker-edited", "timing-edited")))
+        was = old.get(seg.id)
+        if was is not None and (was.machine_speaker, was.machine_start, was.machine_end) == \
+                (seg.speaker, seg.start, seg.end):
+            if was.speaker != was.machine_speaker and was.speaker in speakers:
+                seg = seg.replace(speaker=was.speaker, flags=seg.flags + ("speaker-edited",))
+            if (was.start, was.end) != (was.machine_start, was.machine_end) \
+                    and was.end > was.start:
+                seg = seg.replace(start=was.start, end=was.end,
+                                  flags=seg.flags + ("timing-edited",))
+        out.append(seg)
+    return out

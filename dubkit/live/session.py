@@ -6,6 +6,7 @@ interpreter never translates its own voice coming back through the microphone.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -31,9 +32,12 @@ class Player(Protocol):
 
 @dataclass
 class SessionReport:
-    """What happened: every event in order, and where each phrase's speech was played."""
+    """What happened, without the audio (a session may run for hours): captions, notices, each
+    phrase's first piece of speech as timing only, and where each piece was played."""
 
-    events: list[Event] = field(default_factory=list)
+    captions: list[Caption] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    first_speech: list[Speech] = field(default_factory=list)  # part 0 of each phrase, no audio
     played: list[tuple[int, Seconds, Seconds]] = field(default_factory=list)  # index, start, end
     interrupted: bool = False
     duration: Seconds = 0.0  # seconds of input heard
@@ -41,11 +45,18 @@ class SessionReport:
     @property
     def latencies(self) -> list[Seconds]:
         """Each phrase's: until its first piece of speech was ready."""
-        return [e.latency for e in self.events if isinstance(e, Speech) and e.part == 0]
+        return [e.latency for e in self.first_speech]
 
-    @property
-    def notices(self) -> list[str]:
-        return [e.text for e in self.events if isinstance(e, Notice)]
+    def add(self, event: Event) -> None:
+        if isinstance(event, Caption):
+            self.captions.append(event)
+        elif isinstance(event, Notice):
+            self.notices.append(event.text)
+        elif isinstance(event, Speech) and event.part == 0:
+            self.first_speech.append(dataclasses.replace(event, audio=_NO_AUDIO))
+
+
+_NO_AUDIO = Audio(np.zeros(0, np.float32), 16_000)
 
 
 def run_session(interpreter: Interpreter, chunks: Iterable[np.ndarray], player: Player | None,
@@ -57,13 +68,13 @@ def run_session(interpreter: Interpreter, chunks: Iterable[np.ndarray], player: 
 
     def handle(events: list[Event]) -> None:
         for event in events:
-            report.events.append(event)
             if isinstance(event, Speech) and player is not None:
                 start = player.play(event.audio, event.start)
                 report.played.append((event.index, start, start + event.audio.duration))
             elif isinstance(event, Caption) and captions is not None and event.target_text:
                 captions.add(event.start, event.end, event.target_text)
             on_event(event)
+            report.add(event)
 
     try:
         for chunk in chunks:

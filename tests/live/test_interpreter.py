@@ -180,7 +180,7 @@ def test_it_never_translates_its_own_voice(jfk, gate):
     room = EchoRoom()
     live = Interpreter(preset="tiny-test", to="es", source="en")
     report = run_session(live, room.heard(quiet, live), room, gate=gate)
-    phrases = {e.index for e in report.events if isinstance(e, Caption)}
+    phrases = {c.index for c in report.captions}
     alone = {e.index for e in _interpret(jfk) if isinstance(e, Caption)}
     if gate:
         assert len(phrases) <= len(alone)
