@@ -77,8 +77,10 @@ class StreamRunner:
             thread.join(timeout)
         self._raise_error()
 
-    def stop(self) -> None:
-        """Stop at once: items still queued are dropped (Ctrl-C)."""
+    def stop(self, timeout: float | None = 60.0) -> None:
+        """Stop now (Ctrl-C): items still queued are dropped, the item each stage is working
+        on is finished (a model is not left running while the process exits), and the threads
+        end."""
         self._stopping.set()
         for q in self._queues:
             _drain(q)
@@ -86,6 +88,8 @@ class StreamRunner:
                 q.put_nowait(_END)
             except queue.Full:  # pragma: no cover - just drained
                 pass
+        for thread in self._threads:
+            thread.join(timeout)
 
     # -- output --------------------------------------------------------------------------
 
@@ -134,7 +138,13 @@ class StreamRunner:
         while True:
             item = inbox.get()
             if item is _END:
-                outbox.put(_END)
+                if self._stopping.is_set():  # stop() has put an end in every queue already
+                    try:
+                        outbox.put_nowait(_END)
+                    except queue.Full:
+                        pass
+                else:
+                    outbox.put(_END)
                 return
             if self._stopping.is_set() or self._error is not None:
                 continue
@@ -144,7 +154,7 @@ class StreamRunner:
                 self._error = self._error or exc
                 self._stopping.set()
                 continue
-            if result is not None:
+            if result is not None and not self._stopping.is_set():
                 outbox.put(result)
 
     def _raise_error(self) -> None:

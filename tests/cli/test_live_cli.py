@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import webvtt
 from click.testing import CliRunner
@@ -82,11 +83,14 @@ def test_devices_is_one_line_without_sound_hardware():
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_with_valid_files(tmp_path):
     out, vtt = tmp_path / "out.wav", tmp_path / "out.vtt"
+    talk = tmp_path / "talk.wav"  # long enough to be stopped in the middle on a slow machine
+    speech = media.decode_audio(SAMPLE, rate=16_000, mono=True)
+    media.write_audio(type(speech)(np.tile(speech.samples, 5), speech.rate), talk)
     env = {**os.environ, "COLUMNS": "200"}
     env.pop("DUBKIT_DEBUG", None)
     proc = subprocess.Popen(
         [sys.executable, "-c", "from dubkit.cli.main import main; main()", *BASE,
-         "--input", str(SAMPLE), "--output", str(out), "--captions", str(vtt)],
+         "--input", str(talk), "--output", str(out), "--captions", str(vtt)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 120
     while not vtt.exists() and time.monotonic() < deadline:  # the first phrase is out
@@ -96,6 +100,7 @@ def test_ctrl_c_stops_cleanly_with_valid_files(tmp_path):
     assert proc.returncode == 0, stderr
     assert "stopped" in stderr and "Traceback" not in stderr
     recorded = media.decode_audio(out)
-    assert 0 < recorded.duration < media.probe(SAMPLE).duration
+    assert 0 < recorded.duration < media.probe(talk).duration
     assert len(webvtt.read(str(vtt))) >= 1
     assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
+    assert (tmp_path / "out.wav.provenance.json").is_file()
