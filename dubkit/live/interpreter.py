@@ -108,7 +108,9 @@ class Interpreter:
     ``source`` None: the language is detected on the first phrase (a transcriber that can
     detect it is needed) and kept. ``max_phrase`` cuts a phrase that runs on without a pause.
     ``queue`` bounds the phrases waiting to be heard: when translation falls behind, the oldest
-    waiting phrase is dropped with a ``Notice``. ``voice`` "keep" (the default where the preset
+    waiting phrase is dropped with a ``Notice``, and so is a phrase that has waited
+    ``max_delay`` seconds by the time its translation could start (late speech is worse than
+    none for a listener). ``voice`` "keep" (the default where the preset
     has a ``[voice]`` stage and ``consent`` is given) moves the speech to the speaker's voice
     once ``PROFILE_SECONDS`` of their speech have been heard (stock voice until then); it
     profiles whoever speaks, so it is meant for one speaker at the microphone.
@@ -116,6 +118,7 @@ class Interpreter:
 
     def __init__(self, preset: str | Preset = DEFAULT_PRESET, *, to: str,
                  source: str | None = None, max_phrase: Seconds = 8.0, queue: int = 3,
+                 max_delay: Seconds = 10.0,
                  voice: str | None = None, consent: Consent | None = None,
                  watermark_key: str | None = None,
                  backends: StageBackends | None = None) -> None:
@@ -141,8 +144,10 @@ class Interpreter:
         self._translate = Translate(self.backends)
         self._synthesize = Synthesize(self.backends)
         self._convert = ConvertVoice(self.backends)
+        self.max_delay = max_delay
         self._previous_source = ""  # context for the next phrase's translation
         self._cursor: Seconds = 0.0  # when the speech scheduled so far ends
+        self._mark_time = 0.05  # seconds the last watermark embedding took
         self._released = 0  # phrases handed to the threads
         self._settled = 0  # of those, spoken, dropped or found to say nothing
         self.counts = {"heard": 0, "spoken": 0, "silent": 0, "skipped": 0}
@@ -153,7 +158,8 @@ class Interpreter:
             # while the one before it is spoken would only slow both down
             [Stage("transcribe", self._hear),
              Stage("translate+speak", self._translate_and_speak)],
-            capacity=queue, on_drop=self._dropped)
+            # a phrase heard waits in one place: where it can be dropped
+            capacity=queue, on_drop=self._dropped, inner_capacity=1)
         self._closed = False
 
     def watermark_record(self) -> dict:
@@ -296,6 +302,9 @@ class Interpreter:
         """The phrase translated sentence by sentence (each with the one before as context),
         and each sentence spoken clause by clause as soon as it is translated: the listener
         hears the first clause while the rest is still being translated and synthesized."""
+        if time.perf_counter() - work.released_wall > self.max_delay:
+            self._dropped(work)
+            return
         route = "same" if self.source == self.target else "text"
         sentences = split_sentences(work.source_text) or [work.source_text]
         translated, part, started = [], 0, time.perf_counter()
@@ -324,19 +333,26 @@ class Interpreter:
         if self._profile is not None:
             speech = self._convert.process(Voicing("live", speech, self._profile, work.prosody))
         speech = speech.mono()
-        ready_at = work.released_at + (time.perf_counter() - work.released_wall)
-        start = max(round(ready_at * speech.rate), round(self._cursor * speech.rate))
-        speech = self._marked(speech, start)
+        # it plays from ``start``, marked in phase with it; marking takes a moment, so the start
+        # allows for it, and is moved on (and the speech marked again) if it ran over
+        marked, start, ready_at = speech, 0, float("inf")
+        while ready_at > start / speech.rate:
+            now = work.released_at + (time.perf_counter() - work.released_wall)
+            start = max(round((now + self._mark_time * 1.5) * speech.rate),
+                        round(self._cursor * speech.rate))
+            began = time.perf_counter()
+            marked = self._marked(speech, start)
+            self._mark_time = time.perf_counter() - began
+            ready_at = work.released_at + (time.perf_counter() - work.released_wall)
+        speech = marked
         self._cursor = (start + speech.num_samples) / speech.rate
         if part == 0:
             self._handed_on(work, "speak", started)
-        ready_at = work.released_at + (time.perf_counter() - work.released_wall)
         speech_end = work.phrase.end - self._padding()
         stages = {"endpoint": max(0.0, work.released_at - speech_end), **work.marks}
         stages["queue"] = max(0.0, (ready_at - work.released_at) - sum(work.marks.values()))
-        self._emit(Speech(work.phrase.index, speech, ready_at,
-                          max(ready_at, start / speech.rate), max(0.0, ready_at - speech_end),
-                          stages, part))
+        self._emit(Speech(work.phrase.index, speech, ready_at, start / speech.rate,
+                          max(0.0, ready_at - speech_end), stages, part))
 
     def _marked(self, speech: Audio, start: int) -> Audio:
         """``speech`` watermarked as the piece from sample ``start`` of one long marked track."""

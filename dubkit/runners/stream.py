@@ -27,17 +27,23 @@ class Stage:
 class StreamRunner:
     """``put`` items in; ``results()`` yields what the last stage gives, in order.
 
-    ``capacity`` bounds each queue; when the first one is full, ``put`` waits, or with
-    ``on_drop`` drops the oldest waiting item and calls ``on_drop(item)``.
+    ``capacity`` bounds the first queue (``inner_capacity`` the others); when it is full,
+    ``put`` waits, or with ``on_drop`` drops the oldest waiting item and calls
+    ``on_drop(item)``.
     """
 
     def __init__(self, stages: list[Stage], capacity: int = 4,
-                 on_drop: Callable[[Any], None] | None = None) -> None:
+                 on_drop: Callable[[Any], None] | None = None,
+                 inner_capacity: int | None = None) -> None:
         if not stages:
             raise ValueError("a stream runner needs at least one stage")
         self.stages = stages
         self.on_drop = on_drop
-        self._queues = [queue.Queue(maxsize=capacity) for _ in stages]
+        # ``inner_capacity`` (default ``capacity``) bounds the queues between stages: kept small,
+        # what waits waits at the first queue, where ``on_drop`` applies
+        inner = capacity if inner_capacity is None else inner_capacity
+        self._queues = [queue.Queue(maxsize=capacity if i == 0 else inner)
+                        for i in range(len(stages))]
         self._out: queue.Queue = queue.Queue()  # drained by the caller as results arrive
         self._error: BaseException | None = None
         self._stopping = threading.Event()

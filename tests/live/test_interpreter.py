@@ -27,8 +27,8 @@ def jfk() -> np.ndarray:
 def _interpret(samples: np.ndarray, **options) -> list:
     live = Interpreter(preset="tiny-test", to="es", source="en", **options)
     events = []
-    for i in range(0, samples.size, CHUNK):
-        live.feed(samples[i:i + CHUNK])
+    for chunk in _in_step(live, samples):
+        live.feed(chunk)
         events += live.events()
     return events + live.finish(timeout=120)
 
@@ -62,9 +62,10 @@ def test_stream_and_batch_hear_the_same_words(jfk, tmp_path):
         pytest.skip(f"the live preset's models are not available: {exc}")
     batch = dubkit.Dubber(preset="live").translate(
         SAMPLE, to="es", source_language="en", output=tmp_path / "dub.mp4")
+    live.warm_up()
     events = []
-    for i in range(0, jfk.size, CHUNK):
-        live.feed(jfk[i:i + CHUNK])
+    for chunk in _in_step(live, jfk):
+        live.feed(chunk)
         events += live.events()
     events += live.finish(timeout=300)
 
