@@ -4,7 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from dubkit.errors import UnsupportedLanguage
+from dubkit.languages import language_name
 from dubkit.types import Audio, Seconds
+
+
+def check_synthesis_language(name: str, languages: frozenset[str], language: str) -> str:
+    """The normalised code of ``language``, or a one-line error naming what ``name`` speaks."""
+    code = (language or "").strip().lower()
+    if code not in languages:
+        raise UnsupportedLanguage(
+            f"{name} cannot speak {language_name(code)} ({code or 'empty'}); "
+            f"it speaks: {', '.join(sorted(languages))}")
+    return code
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, UnsupportedLanguage
-from dubkit.languages import language_name
-from dubkit.synth.base import VoiceRequest
+from dubkit.synth.base import VoiceRequest, check_synthesis_language
 from dubkit.synth.voices import VoiceSpreader
 from dubkit.types import Audio, Seconds
 
@@ -141,12 +140,7 @@ class KokoroSynthesizer:
         return self._kokoro
 
     def _check(self, language: str) -> str:
-        code = (language or "").strip().lower()
-        if code not in self.languages:
-            raise UnsupportedLanguage(
-                f"{self.name} cannot speak {language_name(code)} ({code or 'empty'}); "
-                f"it speaks: {', '.join(sorted(self.languages))}")
-        return code
+        return check_synthesis_language(self.name, self.languages, language)
 
 
 def _one(folder: Path, patterns: tuple[str, ...], what: str) -> Path:

@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 
 from dubkit.dsp import trim_silence
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, UnsupportedLanguage
-from dubkit.languages import language_name
-from dubkit.synth.base import VoiceRequest
+from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
+from dubkit.synth.base import VoiceRequest, check_synthesis_language
 from dubkit.types import Audio, Seconds
 
 LOW_SUFFIX = "-low"
@@ -147,12 +146,7 @@ class OpenJTalkSynthesizer:
         return (np.asarray(wave, np.float64) / _FULL_SCALE).astype(np.float32)
 
     def _check(self, language: str) -> str:
-        code = (language or "").strip().lower()
-        if code not in self.languages:
-            raise UnsupportedLanguage(
-                f"{self.name} cannot speak {language_name(code)} ({code or 'empty'}); "
-                f"it speaks: {', '.join(sorted(self.languages))}")
-        return code
+        return check_synthesis_language(self.name, self.languages, language)
 
 
 def pieces(text: str, limit: int = _MAX_CHARS) -> list[str]:
