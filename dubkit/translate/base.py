@@ -9,11 +9,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from dubkit.errors import InputError, UnsupportedLanguage
 from dubkit.languages import language_name
-from dubkit.types import Audio, Transcript
+from dubkit.types import ANALYSIS_RATE, Audio, Transcript
 
 TASKS = ("transcribe", "translate")
+TARGET_PEAK_DBFS = -1.0  # what ASR input is brought to (quiet speech is missed by decoders' VADs)
+MAX_GAIN_DB = 60.0  # past this the "speech" is digital near-silence; raising it only adds noise
+
+
+def asr_samples(audio: Audio, normalize: bool = True) -> np.ndarray:
+    """``(samples,)`` float32 at 16 kHz mono, the peak at ``TARGET_PEAK_DBFS`` (at most
+    ``MAX_GAIN_DB`` louder) when ``normalize``: what the Whisper and Moonshine backends decode."""
+    from dubkit.dsp import resample
+
+    mono = audio.mono()
+    if mono.rate != ANALYSIS_RATE:
+        mono = resample(mono, ANALYSIS_RATE)
+    samples = np.ascontiguousarray(mono.samples, dtype=np.float32)
+    if normalize and samples.size:
+        peak = float(np.max(np.abs(samples)))
+        if peak > 0.0:
+            gain = min(10.0 ** (TARGET_PEAK_DBFS / 20.0) / peak, 10.0 ** (MAX_GAIN_DB / 20.0))
+            samples = samples * np.float32(gain)
+    return samples
 
 
 def check_transcription_request(name: str, languages: frozenset[str], language: str | None,

@@ -21,8 +21,8 @@ import numpy as np
 
 from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
 from dubkit.languages import is_language
-from dubkit.translate.base import check_transcription_request
-from dubkit.types import ANALYSIS_RATE, Audio, Transcript
+from dubkit.translate.base import asr_samples, check_transcription_request
+from dubkit.types import Audio, Transcript
 
 _TOKEN_TO_ISO = {"jw": "jv"}  # Whisper's language tokens that are not ISO 639-1 codes
 _ISO_TO_TOKEN = {v: k for k, v in _TOKEN_TO_ISO.items()}
@@ -31,8 +31,6 @@ _LANGUAGE_TOKEN = re.compile(r"^<\|([a-z]{2,3})\|>$")
 _MULTILINGUAL_VOCAB = 51865  # CTranslate2 treats a Whisper vocabulary this large as multilingual
 _REQUIRED = ("model.bin", "config.json", "tokenizer.json")
 
-TARGET_PEAK_DBFS = -1.0
-_MAX_GAIN_DB = 60.0  # past this the "speech" is digital near-silence; raising it only adds noise
 
 
 class FasterWhisperTranscriber:
@@ -167,19 +165,7 @@ class FasterWhisperTranscriber:
         return check_transcription_request(self.name, self.languages, language, task)
 
     def _prepare(self, audio: Audio) -> np.ndarray:
-        """``(samples,)`` float32 at 16 kHz, peak at -1 dBFS when ``normalize``."""
-        mono = audio.mono()
-        if mono.rate != ANALYSIS_RATE:
-            from dubkit.dsp import resample
-
-            mono = resample(mono, ANALYSIS_RATE)
-        samples = np.ascontiguousarray(mono.samples, dtype=np.float32)
-        if self.normalize and samples.size:
-            peak = float(np.max(np.abs(samples)))
-            if peak > 0.0:
-                gain = min(10.0 ** (TARGET_PEAK_DBFS / 20.0) / peak, 10.0 ** (_MAX_GAIN_DB / 20.0))
-                samples = samples * np.float32(gain)
-        return samples
+        return asr_samples(audio, self.normalize)
 
 
 def _read_languages(path: Path) -> tuple[bool, frozenset[str]]:

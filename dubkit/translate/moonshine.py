@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from dubkit.errors import BackendUnavailable, DubkitError, InputError, ModelUnavailable
-from dubkit.translate.base import check_transcription_request
+from dubkit.translate.base import asr_samples, check_transcription_request
 from dubkit.types import ANALYSIS_RATE, Audio, Seconds, Transcript
 
 ARCHES = ("tiny", "base")
@@ -35,8 +35,6 @@ CATALOG_NAMES = {"tiny": "moonshine-tiny-en", "base": "moonshine-base-en"}
 _FILES = ("encoder_model.ort", "decoder_model_merged.ort", "tokenizer.bin")
 _INSTALL = "pip install 'dubkit[live]'"
 
-TARGET_PEAK_DBFS = -1.0  # whole clips: the VAD inside the runtime misses speech peaking at -40 dBFS
-_MAX_GAIN_DB = 60.0  # past this the "speech" is digital near-silence; raising it only adds noise
 
 
 class MoonshineTranscriber:
@@ -131,17 +129,7 @@ class MoonshineTranscriber:
             raise InputError(f"{self.name} cannot translate speech; use task='transcribe'")
 
     def _prepare(self, audio: Audio) -> np.ndarray:
-        """``(samples,)`` float32 at 16 kHz, peak at -1 dBFS when ``normalize``."""
-        from dubkit.dsp import db_to_gain, peak_dbfs, resample
-
-        mono = audio.mono()
-        if mono.rate != ANALYSIS_RATE:
-            mono = resample(mono, ANALYSIS_RATE)
-        samples = np.ascontiguousarray(mono.samples, dtype=np.float32)
-        if self.normalize and samples.size:
-            gain_db = min(TARGET_PEAK_DBFS - peak_dbfs(samples), _MAX_GAIN_DB)
-            samples = samples * np.float32(db_to_gain(gain_db))
-        return samples
+        return asr_samples(audio, self.normalize)
 
     def _call(self, fn: Any, *args: Any) -> Any:
         """``fn(*args)`` with the runtime's errors as dubkit's. A model of the other arch loads
