@@ -43,12 +43,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, int(round(q * len(ordered))) - 1))]
 
 
-def session(path: Path, target: str, backends, realtime: bool, loops: int = 1):
+def session(path: Path, target: str, backends, realtime: bool, loops: int = 1,
+            first_words: int | None = None):
     from dubkit.live.audio_io import FileSource
     from dubkit.live.interpreter import Interpreter
     from dubkit.live.session import run_session
 
-    live = Interpreter("live", to=target, source="en", backends=backends)
+    live = Interpreter(backends.preset, to=target, source="en", backends=backends,
+                       first_words=first_words)
     source = FileSource(path, realtime=realtime, loops=loops)
     memory = {}
 
@@ -72,6 +74,10 @@ def main() -> int:
     parser.add_argument("--fast", action="store_true", help="not at real-time pace (debug)")
     parser.add_argument("--soak", type=float, default=0.0,
                         help="minutes: loop the first file this long instead")
+    parser.add_argument("--preset", default="live", help="preset name or .toml file")
+    parser.add_argument("--first-words", type=int, default=None,
+                        help="cut a long first clause after this many words (default: the "
+                             "interpreter's)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from dubkit.backends import StageBackends
@@ -83,11 +89,13 @@ def main() -> int:
         print("no recordings found (../shared/data is absent)", file=sys.stderr)
         return 2
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.2f}, "
-          f"{os.cpu_count()} cores, preset live, {'fast' if args.fast else 'real time'}")
-    backends = StageBackends(load_preset("live"))
+          f"{os.cpu_count()} cores, preset {args.preset}, "
+          f"{'fast' if args.fast else 'real time'}")
+    preset = load_preset(args.preset)
+    backends = StageBackends(preset)
     for target in args.to.split(","):
         started = time.perf_counter()
-        Interpreter("live", to=target, source="en", backends=backends).warm_up()
+        Interpreter(preset, to=target, source="en", backends=backends).warm_up()
         print(f"\n## en -> {target} (models loaded and warmed in "
               f"{time.perf_counter() - started:.1f} s)")
         if args.soak:
@@ -95,7 +103,8 @@ def main() -> int:
             from dubkit import media
 
             loops = max(1, int(args.soak * 60 / media.probe(path).duration))
-            live, report, speech, memory = session(path, target, backends, not args.fast, loops)
+            live, report, speech, memory = session(path, target, backends, not args.fast, loops,
+                                                     args.first_words)
             c = live.counts
             lost = c["heard"] - c["spoken"] - c["silent"] - c["skipped"]
             print(f"soak {path.name} x{loops} ({report.duration / 60:.1f} min): RSS after 1 min "
@@ -109,7 +118,8 @@ def main() -> int:
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         every: list[float] = []
         for path in files:
-            live, report, speech, _ = session(path, target, backends, not args.fast)
+            live, report, speech, _ = session(path, target, backends, not args.fast,
+                                          first_words=args.first_words)
             latencies = [s.latency for s in speech]
             every += latencies
             stages = {k: statistics.mean(s.stages[k] for s in speech) if speech else 0.0

@@ -1,6 +1,7 @@
 """The Python API: ``Dubber`` for files. Results are data that also record what made them."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -10,13 +11,12 @@ from typing import Any
 
 from dubkit.config import Preset, load_preset
 from dubkit.errors import InputError
-from dubkit.inputs import check_input_file, check_output_file
-from dubkit.jobs.consent import Consent
+from dubkit.inputs import check_input_file
 from dubkit.jobs.paths import JobPaths, default_output
 from dubkit.jobs.project import Project
-from dubkit.languages import check_language
-from dubkit.pipeline import DubbingPipeline, DubRequest
+from dubkit.pipeline import DubbingPipeline
 from dubkit.progress import ProgressHook, ignore_progress
+from dubkit.request import DubOptions, DubRequest
 from dubkit.types import Segment, Speaker, Turn
 
 DEFAULT_PRESET = "cpu"
@@ -109,25 +109,16 @@ class Dubber:
             self._pipeline = DubbingPipeline(self.preset, self.progress, self.keep_models)
         return self._pipeline
 
-    def translate(
-        self,
-        input: str | os.PathLike[str],
-        to: str | Sequence[str],
-        *,
-        source_language: str | None = None,
-        output: str | os.PathLike[str] | None = None,
-        resume: bool = True,
-        force: bool = False,
-        keep_original: bool = True,
-        num_speakers: int | None = None,
-        voice: str | None = None,
-        background: str | None = None,
-        consent: Consent | str | os.PathLike[str] | None = None,
-        watermark_key: str | None = None,
-        mode: str | None = None,
-        audio_track: int | None = None,
-    ) -> DubResult | list[DubResult]:
+    def translate(self, input: str | os.PathLike[str], to: str | Sequence[str], *,
+                  output: str | os.PathLike[str] | None = None,
+                  options: DubOptions | None = None,
+                  **option_values: Any) -> DubResult | list[DubResult]:
         """Dub ``input`` into language ``to`` (ISO 639-1). See the README for the files written.
+
+        The options are ``DubOptions``' fields, given as ``options`` or as keywords (keywords
+        win): ``source_language``, ``resume``, ``force``, ``keep_original``,
+        ``num_speakers``, ``voice``, ``background``, ``consent``, ``watermark_key``, ``mode``,
+        ``audio_track``. An unknown keyword is an ``InputError`` naming the known ones.
 
         ``to`` may be a list of languages: then a list of results, one per language, each
         output beside the input (``output`` must not be given); the source is analysed once
@@ -140,43 +131,44 @@ class Dubber:
         it stock voices are used and ``DubResult.notes`` says so. ``background`` is "keep",
         "duck" or "drop"; ``mode`` "cascade", "direct" or "text-then-tts" (default: the
         preset's). ``audio_track`` picks which audio track to dub (0-based; default: the
-        track marked default, else the first). Every synthesized line
-        carries a watermark keyed by ``watermark_key`` (default: dubkit's public key).
+        track marked default, else the first). Every synthesized line carries a watermark
+        keyed by ``watermark_key`` (default: dubkit's public key).
         """
-        path = check_input_file(input)
-        if num_speakers is not None and num_speakers < 1:
-            raise InputError("--num-speakers must be at least 1")
-        if audio_track is not None and audio_track < 0:
-            raise InputError("--audio-track counts from 0 and must not be negative")
-        if consent is not None and not isinstance(consent, Consent):
-            consent = Consent.from_file(consent)
-        if watermark_key is not None and not watermark_key.strip():
-            raise InputError("the watermark key must not be empty")
+        if options is None:
+            options = DubOptions.build(**option_values)
+        elif option_values:
+            options = DubOptions.build(**{**_fields(options), **option_values})
         targets = [to] if isinstance(to, str) else list(to)
         if not targets or len(set(targets)) != len(targets):
             raise InputError("give each target language once")
         if len(targets) > 1 and output is not None:
             raise InputError("with several target languages the outputs go beside the input: "
                              "leave out the output path")
-        requests = []
-        for target in targets:
-            out = check_output_file(Path(output) if output else default_output(path, target),
-                                    path)
-            requests.append(DubRequest(path, out, target, source_language, resume, force,
-                                       keep_original, num_speakers, voice, background, consent,
-                                       watermark_key, mode, audio_track))
-        for request in requests:  # a wrong third language fails before the first job starts
-            route = self.pipeline.check(request)
-            if len(requests) > 1:
-                check_language(request.target_language, self.pipeline.target_languages(route),
-                               "target", self.preset.name)
+        source = Path(input).expanduser()
+        requests = [DubRequest(source, Path(output) if output else default_output(source, t),
+                               t, options) for t in targets]
+        # a wrong third language fails before the first job starts
+        jobs = [self.pipeline.prepare(request) for request in requests]
         results, caches = [], []
-        for request in requests:
-            project = self.pipeline.run(request, shared_caches=caches)
-            result = self._result(project, request)
-            caches.append(JobPaths.for_output(request.output).cache_dir)
-            results.append(result)
+        for job in jobs:
+            project = self.pipeline.run(job, shared_caches=caches)
+            results.append(self._result(project, job.request.output))
+            caches.append(JobPaths.for_output(job.request.output).cache_dir)
         return results[0] if isinstance(to, str) else results
+
+    def render(self, output: str | os.PathLike[str], from_step: str = "synthesize", *,
+               lines: Sequence[str] | None = None, watermark_key: str | None = None,
+               force: bool = False) -> DubResult:
+        """Make the dub ``output`` again from one of its job's steps (``transcribe``,
+        ``translate``, ``synthesize`` or ``mix``) for ``lines`` (line ids; default: every
+        line), after editing project.json: a line redone from ``translate`` is translated
+        again from its (possibly edited) source text; from ``synthesize``, spoken again with
+        its text, speaker and times as they are now. Nothing before that step is computed
+        again, and the input is read only for the mix."""
+        path = Path(output).expanduser()
+        path = path.parent.resolve() / path.name  # as the job recorded it
+        project = self.pipeline.render(path, from_step, lines, watermark_key, force)
+        return self._result(project, path)
 
     def diarize(self, input: str | os.PathLike[str],
                 num_speakers: int | None = None) -> DiarizationResult:
@@ -199,11 +191,11 @@ class Dubber:
         timings.update(decode=t1 - t0, vad=t2 - t1, diarize=t3 - t2)
         return DiarizationResult(path, tuple(turns), len({t.speaker for t in turns}), timings)
 
-    def _result(self, project: Project, request: DubRequest) -> DubResult:
-        paths = JobPaths.for_output(request.output, project.source_language)
+    def _result(self, project: Project, output: Path) -> DubResult:
+        paths = JobPaths.for_output(output, project.source_language)
         subtitles = {k: Path(v) for k, v in project.outputs.get("subtitles", {}).items()}
         return DubResult(
-            output=request.output,
+            output=Path(project.outputs["media"]),
             subtitles=subtitles,
             job_dir=paths.job_dir,
             project_file=paths.job_dir / "project.json",
@@ -219,3 +211,7 @@ class Dubber:
             provenance_file=Path(project.outputs["provenance"])
             if project.outputs.get("provenance") else None,
         )
+
+
+def _fields(options: DubOptions) -> dict[str, Any]:
+    return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}

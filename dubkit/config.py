@@ -57,6 +57,10 @@ class QaConfig:
     min_f0_correlation: float = 0.3  # intonation kept
     max_duration_error: float = 0.1  # dub ends within this share of its slot
     max_overflow: float = 0.1  # seconds
+    # what the transcriber hears in a line's dub, against its text; short lines and names make
+    # a few errors even in clear speech, unintelligible speech scores 0.6 and more
+    max_cer: float = 0.4
+    listen: bool = True  # False: no transcription of the dub (saves its cost)
 
 
 @dataclass(frozen=True)

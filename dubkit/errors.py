@@ -22,6 +22,16 @@ class UnsupportedLanguage(InputError):
     """A language code that is unknown, or that the chosen preset cannot handle."""
 
 
+class UncertainLanguage(InputError):
+    """The spoken language could not be told with confidence; the message names the likely
+    candidates and asks for ``--from LANG``."""
+
+
+class UnintelligibleVoice(InputError):
+    """The target language's voice was measured unintelligible (Whisper could not read it back);
+    ``--allow-unintelligible-voice`` dubs with it anyway."""
+
+
 class PresetError(InputError):
     """An unknown preset, or a preset file that does not validate."""
 

@@ -2,7 +2,8 @@
 
 For each dubbed segment: how much the dub sounds like the source speaker (cosine of speaker
 embeddings), how well it follows the source's intonation (F0 contour correlation), how its
-length compares with its slot, how far it runs past the slot, and the tempo it was fitted with.
+length compares with its slot, how far it runs past the slot, the tempo it was fitted with, and
+whether it says its text (what a transcriber hears in it, and the character error rate of that).
 Segments beyond ``QaThresholds`` are listed with the reasons.
 
 F0 alignment is a *linear time warp*: each contour is cut to its voiced stretch, its unvoiced
@@ -28,6 +29,7 @@ from dubkit import dsp
 from dubkit.analysis.pitch import FRAME_PERIOD, f0_contour
 from dubkit.errors import DubkitError, InputError
 from dubkit.progress import ProgressHook, StageProgress, ignore_progress
+from dubkit.textmetrics import char_error_rate
 from dubkit.types import Audio, Seconds
 
 F0_POINTS = 100  # common length of the time-warped contours
@@ -55,6 +57,8 @@ class QaInput:
     overflow: Seconds = 0.0  # how far the placed dub runs past its slot
     reference: np.ndarray | None = None  # the speaker's embedding from all their speech;
     # compared with the dub instead of the (short, noisier) source segment's when given
+    text: str = ""  # what the dub should say
+    heard: str | None = None  # what a transcriber heard in the dub (None: not listened to)
 
 
 @dataclass(frozen=True)
@@ -65,13 +69,14 @@ class QaThresholds:
     f0_correlation: float = 0.3  # Pearson correlation of warped contours, at least
     duration_ratio: tuple[float, float] = (0.9, 1.1)  # dub length / slot, within
     overflow: Seconds = 0.1  # at most
+    cer: float = 0.4  # character error rate of what was heard in the dub against its text
 
     def __post_init__(self) -> None:
         lo, hi = self.duration_ratio
-        if not 0 < lo <= hi or self.overflow < 0:
+        if not 0 < lo <= hi or self.overflow < 0 or self.cer < 0:
             raise InputError(
-                f"QA thresholds need 0 < duration ratio low <= high and overflow >= 0, got "
-                f"{self.duration_ratio} and {self.overflow}"
+                f"QA thresholds need 0 < duration ratio low <= high, overflow >= 0 and "
+                f"cer >= 0, got {self.duration_ratio}, {self.overflow} and {self.cer}"
             )
 
 
@@ -79,7 +84,7 @@ class QaThresholds:
 class QaIssue:
     """One check a segment failed."""
 
-    check: str  # "similarity", "f0_correlation", "duration_ratio", "overflow"
+    check: str  # "similarity", "f0_correlation", "duration_ratio", "overflow", "cer"
     value: float
     limit: float
     message: str
@@ -98,6 +103,8 @@ class SegmentQa:
     slot: Seconds
     overflow: Seconds
     tempo: float
+    heard: str | None = None  # what the transcriber heard in the dub
+    cer: float | None = None  # its character error rate against the line's text
     issues: tuple[QaIssue, ...] = ()
     notes: tuple[str, ...] = ()
 
@@ -227,8 +234,13 @@ def _measure(r: QaInput, embedder: Embedder | None, th: QaThresholds, method: st
     if r.overflow > th.overflow:
         issues.append(QaIssue("overflow", r.overflow, th.overflow,
                               f"runs {r.overflow:.2f} s past its slot (allowed {th.overflow:g} s)"))
+    cer = None if r.heard is None else char_error_rate(r.text, r.heard)
+    if cer is not None and cer > th.cer:
+        issues.append(QaIssue("cer", cer, th.cer,
+                              f"heard as {r.heard.strip()!r}: CER {cer:.2f} > {th.cer:g}"))
     return SegmentQa(r.id, r.speaker, similarity, corr, ratio, dub_duration, r.slot,
-                     r.overflow, r.tempo, tuple(issues), tuple(notes))
+                     r.overflow, r.tempo, r.heard, None if cer is None else round(cer, 4),
+                     tuple(issues), tuple(notes))
 
 
 def _stats(segments: Sequence[SegmentQa]) -> dict[str, Any]:
@@ -237,7 +249,7 @@ def _stats(segments: Sequence[SegmentQa]) -> dict[str, Any]:
         return [getattr(s, name) for s in segments if getattr(s, name) is not None]
 
     out: dict[str, Any] = {}
-    for name in ("similarity", "f0_correlation", "duration_ratio", "tempo"):
+    for name in ("similarity", "f0_correlation", "duration_ratio", "tempo", "cer"):
         values = pick(name)
         out[name] = {"mean": float(np.mean(values)), "min": float(np.min(values)),
                      "max": float(np.max(values)), "measured": len(values)} if values else None

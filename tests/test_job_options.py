@@ -149,3 +149,59 @@ def test_empty_consent_statement_is_refused(talk, tmp_path):
     out = CliRunner().invoke(cli, ["translate", str(talk), "--preset", "tiny-test", "--to", "es",
                                    "--consent", str(empty)])
     assert out.exit_code == 2 and "is empty" in out.output
+
+
+def test_consent_self_cannot_cover_several_speakers(dubber, tmp_path):
+    from dubkit import media
+    from dubkit.errors import InputError
+    from dubkit.testing.signals import two_voices
+
+    media.write_audio(two_voices()[0], tmp_path / "two.wav")
+    with pytest.raises(InputError, match="only speaker, but 2 speakers"):
+        dubber.translate(tmp_path / "two.wav", to="es", source_language="en", voice="keep",
+                         consent=Consent.declared("self"))
+    # stock voices need no consent, and a declaration for everyone covers both
+    done = dubber.translate(tmp_path / "two.wav", to="es", source_language="en",
+                            voice="keep", consent=Consent.declared("declared"))
+    assert done.options["voice"] == "keep" and len(done.speakers) == 2
+
+
+def test_a_source_already_in_the_target_language_is_refused_unless_asked(dubber, talk,
+                                                                         monkeypatch):
+    from dubkit.errors import InputError
+    from dubkit.stages import analysis
+
+    monkeypatch.setattr(analysis, "detect_language", lambda job, audio, regions: ("es", 0.97))
+    with pytest.raises(InputError, match=r"already in Spanish \(es, detected\).*--from es"):
+        dubber.translate(talk, to="es")
+    revoiced = dubber.translate(talk, to="es", source_language="es")  # on purpose
+    assert revoiced.source_language == "es" and revoiced.segments
+
+
+def test_unknown_options_are_named(dubber, talk):
+    from dubkit.errors import InputError
+
+    with pytest.raises(InputError, match="unknown option 'voices'.*voice"):
+        dubber.translate(talk, to="es", voices="keep")
+    with pytest.raises(InputError, match="--mode 'fast' is not one of"):
+        dubber.translate(talk, to="es", mode="fast")
+
+
+def test_a_voice_measured_unintelligible_is_refused_unless_allowed(talk, monkeypatch):
+    from dubkit.errors import UnintelligibleVoice
+    from dubkit.synth import intelligibility
+
+    dubber = Dubber(preset="tiny-test")
+    name = dubber.pipeline.backends.get("synthesis").name
+    monkeypatch.setitem(intelligibility.MEASURED, name, {"ja": 0.9, "es": 0.1})
+    out = CliRunner().invoke(cli, ["translate", str(talk), "--preset", "tiny-test", "--to", "ja",
+                                   "--from", "en"])
+    assert out.exit_code == 2, out.output
+    assert "unintelligible" in out.output and "intelligible voices: es" in out.output
+    assert "--allow-unintelligible-voice" in out.output
+    assert "Traceback" not in out.output and not (talk.parent / "talk.ja.mp4").exists()
+    with pytest.raises(UnintelligibleVoice):
+        dubber.translate(talk, to="ja", source_language="en")
+    done = dubber.translate(talk, to="ja", source_language="en",
+                            allow_unintelligible_voice=True)
+    assert done.output.exists()

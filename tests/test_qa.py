@@ -104,3 +104,36 @@ def test_real_speaker_similarity_separates_same_from_other_voice() -> None:
     report = build_report(records, ResemblyzerEmbedder())
     s_same, s_other = (s.similarity for s in report.segments)
     assert s_same > 0.75 and s_same > s_other + 0.1, (s_same, s_other)
+
+
+def test_a_dub_heard_as_something_else_is_flagged_with_what_was_heard() -> None:
+    from dubkit.textmetrics import char_error_rate
+
+    assert char_error_rate("Hola, ¿qué tal?", "hola que tal") == pytest.approx(0.1)  # é
+    assert char_error_rate("こんにちは。", "こんにちわ") == pytest.approx(0.2)
+    assert char_error_rate("", "") == 0.0 and char_error_rate("", "eh") == 1.0
+    clear = QaInput("s1", "A", voice(1.5, 120, 180), voice(1.5, 120, 180), slot=1.5,
+                    text="Pregunta qué puedes hacer.", heard="pregunta que puedes hacer")
+    garbled = QaInput("s2", "A", voice(1.5, 120, 180), voice(1.5, 120, 180), slot=1.5,
+                      text="Pregunta qué puedes hacer.", heard="bla bla")
+    unheard = QaInput("s3", "A", voice(1.5, 120, 180), voice(1.5, 120, 180), slot=1.5,
+                      text="Pregunta.")
+    report = build_report([clear, garbled, unheard])
+    s1, s2, s3 = report.segments
+    assert s1.cer == pytest.approx(1 / 22, abs=1e-3) and s1.passed
+    assert [i.check for i in s2.issues] == ["cer"] and "bla bla" in s2.issues[0].message
+    assert s3.cer is None and s3.passed
+    assert report.summary()["cer"]["measured"] == 2
+
+
+def test_lines_whose_translation_failed_a_check_are_listed_for_review():
+    from dubkit.qa import QaReport
+    from dubkit.stages.quality import short_summary
+    from dubkit.types import Segment
+
+    lines = [Segment("s1", 0.0, 1.0, "A", "Ask not.", "Pregunta.",
+                     flags=("translation-negation", "shortened")),
+             Segment("s2", 1.0, 2.0, "B", "Yes.", "Sí.")]
+    review = short_summary(QaReport(()), lines)["review"]
+    assert review == [{"id": "s1", "speaker": "A",
+                       "reasons": ["translation check failed: negation"]}]

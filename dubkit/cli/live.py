@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from dubkit.cli.translate import consent_from_options
+from dubkit.cli.options import consent_from, consent_options, dub_options
 from dubkit.errors import InputError
 from dubkit.inputs import check_input_file
 from dubkit.live.interpreter import DEFAULT_PRESET, Caption, Event, Interpreter, Notice, Speech
@@ -39,22 +40,14 @@ OUTPUT_RATE = 24_000  # Hz of the recording and the loudspeaker
               help="Seconds after which a phrase without a pause is cut and translated.")
 @click.option("--fast", is_flag=True, help="With --input: feed the recording as fast as it is "
               "translated, not at real-time pace (for tests).")
-@click.option("--voice", type=click.Choice(["keep", "stock"]), default=None,
-              help="keep: speak in the speaker's own voice once enough of it was heard (needs "
-                   "consent; the default where the preset can); stock: the synthesizer's.")
-@click.option("--consent", "consent_file", type=click.Path(dir_okay=False, path_type=str),
-              default=None, help="A statement of the speaker's consent to keep their voice.")
-@click.option("--consent-self", is_flag=True, help="Declare that you are the only speaker.")
-@click.option("--i-have-consent", is_flag=True,
-              help="Declare that you hold the speaker's consent to keep their voice.")
-@click.option("--watermark-key", default=None, envvar="DUBKIT_WATERMARK_KEY",
-              help="Secret key of the watermark on everything spoken (default: dubkit's).")
+@dub_options("voice", "allow_unintelligible_voice", "watermark_key")
+@consent_options
 @click.option("--force", is_flag=True, help="Replace existing --output / --captions files.")
 def live(target: str, source: str | None, input_file: str | None, input_device: int | None,
          output_file: Path | None, output_device: int | None, captions_file: Path | None,
          preset: str, max_phrase: float, fast: bool, voice: str | None,
-         consent_file: str | None, consent_self: bool, i_have_consent: bool,
-         watermark_key: str | None, force: bool) -> None:
+         allow_unintelligible_voice: bool, watermark_key: str | None, force: bool,
+         **consent_flags: Any) -> None:
     """Interpret live: listen, and speak each phrase's translation as soon as it is final."""
     from dubkit.live.audio_io import (
         CaptionFile,
@@ -71,7 +64,7 @@ def live(target: str, source: str | None, input_file: str | None, input_device: 
         raise InputError("give --output or --output-device, not both")
     if fast and input_file is None:
         raise InputError("--fast feeds a recording: it needs --input")
-    consent = consent_from_options(consent_file, consent_self, i_have_consent)
+    consent = consent_from(consent_flags)
     for path in (output_file, captions_file):
         if path is not None:
             _check_new_file(path, force, input_file)
@@ -87,7 +80,8 @@ def live(target: str, source: str | None, input_file: str | None, input_device: 
         with console.status("loading models"):
             interpreter = Interpreter(preset, to=target, source=source, max_phrase=max_phrase,
                                       voice=voice, consent=consent,
-                                      watermark_key=watermark_key)
+                                      watermark_key=watermark_key,
+                                      allow_unintelligible_voice=allow_unintelligible_voice)
             interpreter.warm_up()
     except KeyboardInterrupt:  # nothing was written yet: nothing to resume either
         console.print("stopped before listening")
@@ -143,7 +137,10 @@ def _check_new_file(path: Path, force: bool, input_file: str | None) -> None:
 
 
 def _show(console: Console, event: Event, pending: int) -> None:
-    if isinstance(event, Caption):
+    if isinstance(event, Caption) and event.revises:
+        console.print(f"[dim]{event.start:7.1f}s revised, as one sentence:[/] "
+                      f"[cyan]{event.target_text}[/]")
+    elif isinstance(event, Caption):
         console.print(f"[dim]{event.start:7.1f}s[/] {event.source_text}\n"
                       f"         [bold cyan]{event.target_text}[/]")
     elif isinstance(event, Speech) and event.part == 0:

@@ -68,9 +68,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from dubkit.cli import diarize, doctor, live, models, presets, translate, verify
+    from dubkit.cli import diarize, doctor, live, models, presets, render, translate, verify
 
     cli.add_command(translate.translate)
+    cli.add_command(render.render)
     cli.add_command(live.live)
     cli.add_command(live.devices)
     cli.add_command(diarize.diarize)

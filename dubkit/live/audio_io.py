@@ -207,8 +207,17 @@ class CaptionFile:
         self.path = Path(path)
         if self.path.suffix.lower() not in (".vtt", ".srt"):
             raise InputError(f"--captions writes .vtt or .srt, not {self.path.name}")
-        self.cues: list[media.Cue] = []
+        self._cues: dict[int, media.Cue] = {}  # by the first phrase each cue covers
 
-    def add(self, start: Seconds, end: Seconds, text: str) -> None:
-        self.cues.append(media.Cue(start, max(end, start + 0.5), text))
+    @property
+    def cues(self) -> list[media.Cue]:
+        return [self._cues[i] for i in sorted(self._cues)]
+
+    def add(self, index: int, start: Seconds, end: Seconds, text: str,
+            replaces: tuple[int, ...] = ()) -> None:
+        """The cue of phrase ``index``; a revision ``replaces`` the cues of those phrases
+        with this one."""
+        for old in replaces:
+            self._cues.pop(old, None)
+        self._cues[min(replaces, default=index)] = media.Cue(start, max(end, start + 0.5), text)
         media.write_subtitles(self.cues, self.path)

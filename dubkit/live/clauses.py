@@ -8,10 +8,21 @@ import re
 _BREAK = re.compile(r"(?<=[.!?…。！？、，,;:；：])(?!\d)\s*")
 
 
-def clauses(text: str, min_chars: int = 16) -> list[str]:
+def clauses(text: str, min_chars: int = 16, first_words: int | None = None) -> list[str]:
     """``text`` cut after its sentence and clause marks into pieces of at least ``min_chars``
     characters (a shorter piece joins the next; the last may be short): pieces too short sound
-    chopped, and the first one decides how soon anything is heard."""
+    chopped, and the first one decides how soon anything is heard. ``first_words``: the first
+    piece of a language with spaces is cut after that many words even without a mark (when
+    at least as many follow), since its synthesis time is what the listener waits for."""
+    pieces = _pieces(text, min_chars)
+    if first_words and pieces and _spaced(pieces[0]):
+        words = pieces[0].split()
+        if len(words) >= 2 * first_words:
+            pieces[:1] = [" ".join(words[:first_words]), " ".join(words[first_words:])]
+    return pieces
+
+
+def _pieces(text: str, min_chars: int) -> list[str]:
     pieces: list[str] = []
     for atom in _BREAK.split(text.strip()):
         if not atom:

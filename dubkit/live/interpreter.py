@@ -35,6 +35,7 @@ from dubkit.steps.analysis import LineSpeech, MeasureProsody
 from dubkit.steps.speech import ConvertVoice, Speakable, Synthesize, Voicing
 from dubkit.steps.text import Sentence, Transcribe, Translate, Utterance
 from dubkit.synth.base import VoiceRequest
+from dubkit.synth.intelligibility import check_intelligible
 from dubkit.translate.base import TranslationRequest
 from dubkit.translate.llm_text import join_sentences, split_sentences
 from dubkit.types import ANALYSIS_RATE, Audio, Seconds
@@ -43,19 +44,25 @@ from dubkit.watermark import Payload
 DEFAULT_PRESET = "live"
 SPEAKER = "live"  # the one speaker a live session voices
 PROFILE_SECONDS: Seconds = 6.0  # speech heard before the voice profile is made
+MAX_REVISED_PHRASES = 3  # a caption revision joins at most this many phrases
+_SENTENCE_END = tuple(".?!。？！…")
 _GREETING = {"en": "Hello.", "es": "Hola.", "ja": "こんにちは。", "fr": "Bonjour.",
              "de": "Hallo.", "zh": "你好。"}
 
 
 @dataclass(frozen=True)
 class Caption:
-    """A phrase's text, source and target, at its place in the input."""
+    """A phrase's text, source and target, at its place in the input. A revision
+    (``revises`` not empty) replaces the captions of the phrases it names with one: a sentence
+    that ran over two or more phrases translated whole, once the phrase that ends it came. The
+    speech already played is never revised."""
 
     index: int
     start: Seconds
     end: Seconds
     source_text: str
     target_text: str
+    revises: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,20 +120,22 @@ class Interpreter:
     none for a listener). ``voice`` "keep" (the default where the preset
     has a ``[voice]`` stage and ``consent`` is given) moves the speech to the speaker's voice
     once ``PROFILE_SECONDS`` of their speech have been heard (stock voice until then); it
-    profiles whoever speaks, so it is meant for one speaker at the microphone.
+    profiles whoever speaks, so it is meant for one speaker at the microphone. A target whose
+    voice was measured unintelligible is refused unless ``allow_unintelligible_voice``.
     """
 
     def __init__(self, preset: str | Preset = DEFAULT_PRESET, *, to: str,
                  source: str | None = None, max_phrase: Seconds = 8.0, queue: int = 3,
-                 max_delay: Seconds = 10.0,
+                 max_delay: Seconds = 10.0, first_words: int | None = None,
                  voice: str | None = None, consent: Consent | None = None,
-                 watermark_key: str | None = None,
+                 watermark_key: str | None = None, allow_unintelligible_voice: bool = False,
                  backends: StageBackends | None = None) -> None:
         self.preset = preset if isinstance(preset, Preset) else load_preset(preset)
         # sessions one after another may share loaded models (``backends`` of the same preset)
         self.backends = backends if backends is not None else StageBackends(self.preset)
         synth = self.backends.get("synthesis")
         self.target = check_language(to, synth.languages, "target", self.preset.name)
+        check_intelligible(synth, self.target, allow_robotic=allow_unintelligible_voice)
         transcriber = self.backends.get("transcription")
         self.source = (check_language(source, transcriber.languages, "source", self.preset.name)
                        if source else None)
@@ -145,7 +154,10 @@ class Interpreter:
         self._synthesize = Synthesize(self.backends)
         self._convert = ConvertVoice(self.backends)
         self.max_delay = max_delay
+        self.first_words = first_words  # a long first clause is cut after so many words
         self._previous_source = ""  # context for the next phrase's translation
+        self._open: Caption | None = None  # the caption of a sentence not yet ended
+        self._open_context = ""  # what was said before the open sentence began
         self._cursor: Seconds = 0.0  # when the speech scheduled so far ends
         self._mark_time = 0.05  # seconds the last watermark embedding took
         self._released = 0  # phrases handed to the threads
@@ -306,6 +318,7 @@ class Interpreter:
             self._dropped(work)
             return
         route = "same" if self.source == self.target else "text"
+        context = self._previous_source
         sentences = split_sentences(work.source_text) or [work.source_text]
         translated, part, started = [], 0, time.perf_counter()
         for sentence in sentences:
@@ -316,14 +329,38 @@ class Interpreter:
             if not translated:
                 self._handed_on(work, "translate", started)
             translated.append(text)
-            for piece in clauses(text):
+            for piece in clauses(text, first_words=None if part else self.first_words):
                 self._speak(work, piece, part)
                 part += 1
         work.target_text = join_sentences(translated, self.target)
         phrase = work.phrase
-        self._emit(Caption(phrase.index, phrase.start, phrase.end, work.source_text,
-                           work.target_text))
+        caption = Caption(phrase.index, phrase.start, phrase.end, work.source_text,
+                          work.target_text)
+        self._emit(caption)
         self._settle("spoken" if part else "silent")
+        if route != "same":
+            self._revise(caption, context)
+
+    def _revise(self, caption: Caption, context: str) -> None:
+        """When the phrase before this one ended in the middle of a sentence (a pause, or the
+        ``max_phrase`` cut), translate them again as one text and send the captions a revision
+        (``context``: the text said before this phrase). Only while no phrase waits: a
+        revision must not delay speech."""
+        before, self._open = self._open, None
+        joined = caption
+        if before is not None and before.index + 1 == caption.index and self.pending == 0:
+            source = f"{before.source_text} {caption.source_text}"
+            request = TranslationRequest(source, previous=self._open_context)
+            text = self._translate.process(
+                Sentence("text", request, self.source, self.target)).text.strip()
+            joined = Caption(caption.index, before.start, caption.end, source, text,
+                             (*(before.revises or (before.index,)), caption.index))
+            self._emit(joined)
+        else:
+            self._open_context = context
+        if not caption.source_text.rstrip().endswith(_SENTENCE_END) and \
+                len(joined.revises or (joined.index,)) < MAX_REVISED_PHRASES:
+            self._open = joined
 
     def _speak(self, work: _Work, text: str, part: int) -> None:
         """One clause spoken, marked in phase with the session's timeline and scheduled after

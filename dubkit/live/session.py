@@ -72,7 +72,8 @@ def run_session(interpreter: Interpreter, chunks: Iterable[np.ndarray], player: 
                 start = player.play(event.audio, event.start)
                 report.played.append((event.index, start, start + event.audio.duration))
             elif isinstance(event, Caption) and captions is not None and event.target_text:
-                captions.add(event.start, event.end, event.target_text)
+                captions.add(event.index, event.start, event.end, event.target_text,
+                             event.revises)
             on_event(event)
             report.add(event)
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from dubkit.analysis.language_id import choose_windows, combine, decide
 from dubkit.analysis.pitch import estimate_gender
+from dubkit.errors import NoSpeech
 from dubkit.progress import StageProgress
 from dubkit.stages.context import JobContext, concat_spans
 from dubkit.steps.analysis import (
@@ -18,7 +20,6 @@ from dubkit.synth.base import VoiceRequest
 from dubkit.types import Audio, Speaker, SpeechRegion, Turn
 
 SILENCE_DBFS = -80.0  # below this peak level the input counts as silent
-LANGUAGE_PROBE_SECONDS = 30.0  # speech used to detect the source language
 GENDER_PROBE_SECONDS = 30.0  # speech used to estimate a speaker's pitch
 
 
@@ -61,8 +62,12 @@ def describe_speakers(job: JobContext, audio: Audio, turns: list[Turn],
 
 def detect_language(job: JobContext, audio: Audio,
                     regions: list[SpeechRegion]) -> tuple[str, float]:
-    """The spoken language of the first ``LANGUAGE_PROBE_SECONDS`` of speech, and its
-    probability."""
+    """The spoken language heard in windows of speech spread over the whole input, and its
+    combined probability; ``UncertainLanguage`` (asking for ``--from``) when that is weak."""
     with job.timed("language"), StageProgress(job.progress, "language", None):
-        speech = concat_spans(audio, [(r.start, r.end) for r in regions], LANGUAGE_PROBE_SECONDS)
-        return job.runner.run(DetectLanguage(job.backends), LanguageProbe(job.audio_id, speech))
+        windows = tuple(choose_windows(regions))
+        if not windows:
+            raise NoSpeech("no speech to tell the language from")
+        evidence = job.runner.run(DetectLanguage(job.backends),
+                                  LanguageProbe(job.audio_id, audio, windows))
+        return decide(combine(evidence.guesses), evidence.thresholds)

@@ -32,10 +32,18 @@ class JobContext:
     # sha256 of the decoded 16 kHz analysis track: results keyed by it stay valid exactly as
     # long as the samples do (another ffmpeg build may decode the same file differently)
     audio_id: str
+    # False: each model is let go once the job is past the steps that use it (a lower peak,
+    # for one file per process); True: models stay loaded for the next file
+    keep_models: bool = True
     runner: CachedRunner = field(init=False)
 
     def __post_init__(self) -> None:
         self.runner = CachedRunner(self.cache)
+
+    def done_with(self, *stages: str) -> None:
+        """The job needs these stages' models no more."""
+        if not self.keep_models:
+            self.backends.release(*stages)
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:

@@ -16,21 +16,27 @@ from dubkit.types import Audio, Segment
 
 
 def translate(job: JobContext, audio: Audio, segments: list[Segment], source: str, target: str,
-              previous: Project | None, speech: bool) -> list[Segment]:
+              previous: Project | None, speech: bool,
+              lines: frozenset[str] | None = None) -> list[Segment]:
     """Target text for every line from the speech translator (its speech cached for
     ``direct_source`` when ``speech``); a line edited in project.json keeps the user's text.
-    A stored result whose speech is damaged is translated again, not replaced by a voice."""
-    items = [_item(job, audio, s, source, target, speech) for s in segments]
-    with job.timed("translate"), StageProgress(job.progress, "translate", len(segments)) as bar:
+    A stored result whose speech is damaged is translated again, not replaced by a voice.
+    ``lines`` (a render): only these lines are translated again, and their edits give way."""
+    todo = [s for s in segments if lines is None or s.id in lines]
+    items = [_item(job, audio, s, source, target, speech) for s in todo]
+    with job.timed("translate"), StageProgress(job.progress, "translate", len(todo)) as bar:
         results = job.runner.run_many(TranslateSpeech(job.backends), items)
-        for seg in segments:
+        for seg in todo:
             bar.advance(seg.id)
-    texts = {seg.id: r.text for seg, r in zip(segments, results)}
+    texts = {seg.id: r.text for seg, r in zip(todo, results)}
     edited = {}
     if previous is not None and previous.target_language == target:
-        edited = {s.id: s for s in previous.segments}
+        edited = {s.id: s for s in previous.segments if lines is None or s.id not in lines}
     out = []
     for seg in segments:
+        if seg.id not in texts:
+            out.append(seg)
+            continue
         machine = texts[seg.id]
         keep = tuple(f for f in seg.flags if f != "edited")
         edit = user_edit(edited.get(seg.id), seg, machine)

@@ -7,37 +7,47 @@ from typing import Any
 
 import numpy as np
 
+from dubkit import dsp
 from dubkit.jobs.atomic import write_text
+from dubkit.jobs.cache import audio_id
+from dubkit.progress import StageProgress
 from dubkit.qa import QaInput, QaReport, QaThresholds, build_report
 from dubkit.stages.context import JobContext
 from dubkit.stages.speech import VoicePlan, segment_audio, spoken_slot
 from dubkit.stages.voice import speaker_embedder
-from dubkit.types import Audio, Segment
+from dubkit.steps.text import HearDub, Utterance
+from dubkit.types import ANALYSIS_RATE, Audio, Segment
 
 QA_FILE = "qa.json"
 
 
 def report(job: JobContext, source_speech: Audio, segments: list[Segment],
-           voice: VoicePlan) -> dict[str, Any]:
-    """Measure every placed line against ``source_speech`` (16 kHz mono), write qa.json, and
-    return its short summary (also what the CLI prints)."""
+           voice: VoicePlan, target: str) -> dict[str, Any]:
+    """Measure every placed line against ``source_speech`` (16 kHz mono) and against its text
+    (what the transcriber hears in it), write qa.json, and return its short summary (also what
+    the CLI prints)."""
     qa = job.preset.qa
     thresholds = QaThresholds(
         similarity=qa.min_similarity, f0_correlation=qa.min_f0_correlation,
         duration_ratio=(1.0 - qa.max_duration_error, 1.0 + qa.max_duration_error),
-        overflow=qa.max_overflow,
+        overflow=qa.max_overflow, cer=qa.max_cer,
     )
+    listen = qa.listen and target in job.backends.get("transcription").languages
     records = []
-    for seg in segments:
-        if seg.placement is None or not seg.audio_file:
-            continue
-        profile = voice.profiles.get(seg.speaker)
-        start, duration = spoken_slot(source_speech, seg)
-        records.append(QaInput(
-            seg.id, seg.speaker, source_speech.slice(start, start + duration),
-            segment_audio(job, seg), duration, seg.placement.tempo, seg.placement.overflow,
-            reference=profile.embedding if profile is not None else None,
-        ))
+    with job.timed("qa-listen"), StageProgress(job.progress, "qa-listen", len(segments)) as bar:
+        for seg in segments:
+            bar.advance(seg.id)
+            if seg.placement is None or not seg.audio_file:
+                continue
+            profile = voice.profiles.get(seg.speaker)
+            start, duration = spoken_slot(source_speech, seg)
+            dub = segment_audio(job, seg)
+            records.append(QaInput(
+                seg.id, seg.speaker, source_speech.slice(start, start + duration),
+                dub, duration, seg.placement.tempo, seg.placement.overflow,
+                reference=profile.embedding if profile is not None else None,
+                text=seg.target_text, heard=_heard(job, dub, target) if listen else None,
+            ))
     with job.timed("qa"):
         result = build_report(records, speaker_embedder(job), thresholds,
                               progress=job.progress)
@@ -45,6 +55,13 @@ def report(job: JobContext, source_speech: Audio, segments: list[Segment],
     data = result.to_dict() | {"overview": summary}
     write_text(job.paths.job_dir / QA_FILE, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return summary
+
+
+def _heard(job: JobContext, dub: Audio, language: str) -> str:
+    """What the transcriber hears in a line's dub (16 kHz), cached under its samples."""
+    speech = dsp.resample(dub.mono(), ANALYSIS_RATE)
+    item = Utterance(audio_id(speech), 0.0, speech.duration, speech, language)
+    return job.runner.run(HearDub(job.backends), item)
 
 
 def short_summary(result: QaReport, segments: list[Segment]) -> dict[str, Any]:
@@ -60,10 +77,27 @@ def short_summary(result: QaReport, segments: list[Segment]) -> dict[str, Any]:
     ratios = [s.duration_ratio for s in measured if s.duration_ratio is not None]
     within = round(sum(lo <= r <= hi for r in ratios) / len(ratios), 3) if ratios else None
     unplaced = [s.id for s in segments if s.placement is None]
+    heard = [s.cer for s in measured if s.cer is not None]
+    clear = (round(sum(c <= result.thresholds.cer for c in heard) / len(heard), 3)
+             if heard else None)
     return {
         "overall": {"speaker_similarity": mean("similarity"),
                     "f0_correlation": mean("f0_correlation"),
-                    "within_slot": within, "lines": len(measured), "not_dubbed": unplaced},
-        "review": [{"id": s.id, "speaker": s.speaker,
-                    "reasons": [i.message for i in s.issues]} for s in result.flagged],
+                    "within_slot": within, "cer": mean("cer"), "heard_as_written": clear,
+                    "lines": len(measured), "not_dubbed": unplaced},
+        "review": _review(result, segments),
     }
+
+
+def _review(result: QaReport, segments: list[Segment]) -> list[dict[str, Any]]:
+    """The lines a person should look at, in order: those a QA check flagged, and those whose
+    translation failed a check (``translation-*`` flags: a lost negation, a wrong script...)."""
+    measured = {s.id: [i.message for i in s.issues] for s in result.flagged}
+    out = []
+    for seg in segments:
+        reasons = measured.get(seg.id, []) + [
+            f"translation check failed: {flag.removeprefix('translation-')}"
+            for flag in seg.flags if flag.startswith("translation-")]
+        if reasons:
+            out.append({"id": seg.id, "speaker": seg.speaker, "reasons": reasons})
+    return out

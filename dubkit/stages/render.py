@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dubkit import dsp, media
 from dubkit.jobs.cache import audio_id, content_key
@@ -13,6 +14,9 @@ from dubkit.stages.context import JobContext
 from dubkit.stages.speech import segment_audio
 from dubkit.synth.mix import mix_dub
 from dubkit.types import ANALYSIS_RATE, Audio, Segment, SpeechRegion
+
+if TYPE_CHECKING:  # the state imports this module
+    from dubkit.stages.sequence import DubState
 
 
 @dataclass(frozen=True)
@@ -24,14 +28,11 @@ class Separated:
     speech_16k: Audio
 
 
-def separate(job: JobContext, input_path: Path, regions: list[SpeechRegion],
-             audio_stream: int | None = None) -> Separated:
-    """Speech and background of the input's audio stream ``audio_stream`` (absolute index;
-    None: the default one); only speech regions are processed, elsewhere the background is the
-    original itself."""
+def separate(job: JobContext, original: Audio, regions: list[SpeechRegion]) -> Separated:
+    """Speech and background of ``original`` (the dubbed audio track as decoded); only speech
+    regions are processed, elsewhere the background is the original itself."""
     with job.timed("separate"):
         spans = [[r.start, r.end] for r in regions]
-        original = media.decode_audio(input_path, stream_index=audio_stream)
         key = content_key("separate", audio_id(original), spans,
                           job.backends.fingerprint("separation"))
         background = job.cache.get_audio("separate", key)
@@ -49,29 +50,27 @@ def separate(job: JobContext, input_path: Path, regions: list[SpeechRegion],
         return Separated(background, dsp.resample(speech.mono(), ANALYSIS_RATE))
 
 
-def mix_and_mux(job: JobContext, input_path: Path, output: Path, segments: list[Segment],
-                target: str,
-                source: str, keep_original: bool, background: str,
-                separated: Separated | None, regions: list[SpeechRegion], watermarker,
-                payload, audio_stream: int | None = None) -> None:
-    """Mix the placed lines over the ``background`` (keep: the separated soundtrack wherever
-    the original speaks or the dub plays; duck: the lowered original; drop: silence) and mux
-    the mix into the output. All dubbed speech is watermarked with ``payload`` first."""
+def mix_and_mux(job: JobContext, state: DubState, output: Path,
+                segments: list[Segment]) -> None:
+    """Mix the placed lines over the background (keep: the separated soundtrack wherever the
+    original speaks or the dub plays; duck: the lowered original; drop: silence) and mux the
+    mix into ``output``. All dubbed speech is watermarked with the job's payload first."""
     with job.timed("mix"):
-        original = media.decode_audio(input_path, stream_index=audio_stream)
+        original = state.soundtrack()
         placed = [
             (s.placement.start, segment_audio(job, s))
             for s in segments if s.placement is not None and s.audio_file
         ]
         mix = job.preset.mix
-        mixed = mix_dub(original, placed, mix.duck_db, mix.ramp, background=background,
-                        separated=separated.background if separated else None,
-                        speech_spans=[(r.start, r.end) for r in regions],
-                        mark=lambda dub, cover: _marked(job, watermarker, dub, cover, payload))
+        mixed = mix_dub(original, placed, mix.duck_db, mix.ramp, background=state.background,
+                        separated=state.separated.background if state.separated else None,
+                        speech_spans=[(r.start, r.end) for r in state.regions],
+                        mark=lambda dub, cover: _marked(job, state.watermarker, dub, cover,
+                                                        state.payload))
     with job.timed("mux"):
-        media.mux_dub(input_path, mixed, output, dub_language=target,
-                      source_language=source, keep_original=keep_original,
-                      audio_stream=audio_stream)
+        media.mux_dub(state.input, mixed, output, dub_language=state.target,
+                      source_language=state.source, keep_original=state.keep_original,
+                      audio_stream=state.stream)
 
 
 def _marked(job: JobContext, watermarker, dub: Audio, cover: Audio, payload) -> Audio:

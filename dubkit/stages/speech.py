@@ -83,11 +83,12 @@ def synthesizer_source(job: JobContext, target: str) -> SpeechSource:
 
 def speak_lines(job: JobContext, segments: list[Segment], source: str, target: str,
                 speak: SpeechSource, voice: VoicePlan, source_speech: Audio,
-                can_shorten: bool = True) -> list[Segment]:
+                can_shorten: bool = True, only: frozenset[str] | None = None) -> list[Segment]:
     """Each line's final dub written to ``segments/<id>.wav``, with its placement and flags.
     A dub starts where its source line's speech starts in ``source_speech`` (16 kHz mono), or
     after an earlier line that ran late (``after_earlier_lines``), and is fitted to the time
-    until that speech ends."""
+    until that speech ends. ``only`` (a render): just these lines are spoken again; the others
+    keep their dub and placement."""
     fit = job.preset.fit
     fitter = TempoFitter(max_tempo=fit.max_tempo, min_tempo=fit.min_tempo,
                          max_pause_fill=fit.max_pause_fill, min_pause=fit.min_pause)
@@ -99,10 +100,15 @@ def speak_lines(job: JobContext, segments: list[Segment], source: str, target: s
             lines = [segments[i] for i in span]
             alone = len(span) == 1
             sentence_flags: tuple[str, ...] = ()
-            if not alone and shorten_ok and not any("edited" in s.flags for s in lines):
+            whole = only is None or all(s.id in only for s in lines)
+            if not alone and whole and shorten_ok and not any("edited" in s.flags for s in lines):
                 lines, sentence_flags = _fit_sentence(job, segments, span, source, target, speak,
                                                       voice, source_speech)
             for seg in lines:
+                if only is not None and seg.id not in only:
+                    out.append(seg)
+                    bar.advance(seg.id)
+                    continue
                 slot = after_earlier_lines(spoken_slot(source_speech, seg), seg, out)
                 out.append(_line(job, seg, segments, source, target, speak, voice, fitter,
                                  shorten_ok and alone and "edited" not in seg.flags, slot,

@@ -35,31 +35,36 @@ def translation_route(job: JobContext, source: str, target: str) -> str:
 
 
 def translate(job: JobContext, audio: Audio, segments: list[Segment], source: str, target: str,
-              previous: Project | None) -> list[Segment]:
+              previous: Project | None, lines: frozenset[str] | None = None) -> list[Segment]:
     """Machine translation sentence by sentence, with the neighbouring lines as context: the
     lines of a sentence that pauses cut apart are translated together and the translation is
     shared out among them by their time (``translate.spans``). A target text the user edited
     in project.json wins over the machine's, as long as the source line is the same.
+
+    ``lines`` (a render): only the sentences holding these lines are translated again, and
+    these lines take the machine's text (their edits give way); other lines stay as they are.
 
     Into English, a transcriber that can translate speech (Whisper) does it directly from the
     audio when the preset says so: one model pass instead of two, and no text in between
     to lose meaning."""
     edited = {}
     if previous is not None and previous.target_language == target:
-        edited = {s.id: s for s in previous.segments}
+        edited = {s.id: s for s in previous.segments if lines is None or s.id not in lines}
     route = translation_route(job, source, target)
     out = list(segments)
+    todo = [span for span in spans.sentence_spans(segments)
+            if lines is None or any(segments[i].id in lines for i in span)]
     with job.timed("translate"), \
-            StageProgress(job.progress, "translate", len(segments)) as bar:
-        for span in spans.sentence_spans(segments):
+            StageProgress(job.progress, "translate", sum(len(s) for s in todo)) as bar:
+        for span in todo:
             pieces, span_flags = span_translation(job, route, audio, segments, span, source,
                                                   target)
-            lines = [(i, piece, span_flags) for i, piece in zip(span, pieces)]
+            done = [(i, piece, span_flags) for i, piece in zip(span, pieces)]
             if len(span) > 1 and not all(pieces):  # fewer words than lines: each alone
                 alone = [span_translation(job, route, audio, segments, [i], source, target)
                          for i in span]
-                lines = [(i, texts[0], flags) for i, (texts, flags) in zip(span, alone)]
-            for i, machine, machine_flags in lines:
+                done = [(i, texts[0], flags) for i, (texts, flags) in zip(span, alone)]
+            for i, machine, machine_flags in done:
                 seg = segments[i]
                 keep = tuple(f for f in seg.flags
                              if f != "edited" and not f.startswith("translation-"))

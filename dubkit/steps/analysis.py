@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
+from dubkit.analysis.language_id import LanguageEvidence, WindowGuess
 from dubkit.analysis.prosody import SegmentProsody, extract_prosody
 from dubkit.analysis.speaker_profile import build_speaker_profile
 from dubkit.backends import StageBackends
@@ -82,35 +85,47 @@ class Diarize(ItemStep[DiarizeItem, list[Turn]]):
 
 @dataclass(frozen=True)
 class LanguageProbe:
-    """Speech to detect the language of, taken from the track ``track_id``."""
+    """Windows of speech to detect the language of, each its spans of ``audio``, the track
+    ``track_id`` (``analysis.language_id.choose_windows``)."""
 
     track_id: str
-    speech: Audio
+    audio: Audio
+    windows: tuple[tuple[Span, ...], ...]
 
 
-class _Language(JsonValue[tuple[str, float]]):
-    def encode(self, result: tuple[str, float]) -> Any:
-        return [result[0], float(result[1])]
+class _Evidence(JsonValue[LanguageEvidence]):
+    def encode(self, result: LanguageEvidence) -> Any:
+        return result.to_dict()
 
-    def decode(self, stored: Any) -> tuple[str, float]:
-        return stored[0], float(stored[1])
+    def decode(self, stored: Any) -> LanguageEvidence:
+        return LanguageEvidence.from_dict(stored)
 
 
-class DetectLanguage(ItemStep[LanguageProbe, tuple[str, float]]):
-    """The spoken language and its probability (the transcriber's language ID)."""
+class DetectLanguage(ItemStep[LanguageProbe, LanguageEvidence]):
+    """Each window's language distribution (the transcriber's language ID), and how sure the
+    transcriber's model must be for an answer to stand; ``language_id`` combines and decides."""
 
     name = "language"
-    codec = _Language()
+    codec = _Evidence()
 
     def __init__(self, backends: StageBackends) -> None:
         self.backends = backends
 
     def key(self, item: LanguageProbe) -> str:
-        return content_key("language", item.track_id, self.backends.fingerprint("transcription"))
+        windows = [[list(span) for span in window] for window in item.windows]
+        return content_key("language-windows", item.track_id, windows,
+                           self.backends.fingerprint("transcription"))
 
-    def process(self, item: LanguageProbe) -> tuple[str, float]:
-        language, probability = self.backends.get("transcription").detect_language(item.speech)
-        return language, float(probability)
+    def process(self, item: LanguageProbe) -> LanguageEvidence:
+        transcriber = self.backends.get("transcription")
+        track = item.audio.mono()
+        guesses = []
+        for window in item.windows:
+            speech = Audio(np.concatenate([track.slice(s, e).samples for s, e in window]),
+                           track.rate)
+            guesses.append(WindowGuess(round(speech.duration, 3),
+                                       transcriber.language_probabilities(speech)))
+        return LanguageEvidence(tuple(guesses), transcriber.language_thresholds)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,13 @@ class Transcribe(ItemStep[Utterance, str]):
         return self.backends.get("transcription").transcribe(item.audio, item.language).text
 
 
+class HearDub(Transcribe):
+    """What a dubbed line says, as the transcriber hears it (``track_id``: its samples' id):
+    the QA report's check that the dub is intelligible and says its text."""
+
+    name = "hear"
+
+
 @dataclass(frozen=True)
 class Translated:
     """A machine translation and the reasons to review it (``translation-...`` flags)."""

@@ -38,6 +38,10 @@ class Synthesizer(Protocol):
     def synthesize(self, text: str, language: str, voice: str) -> Audio:
         """Mono speech for ``text`` at the backend's own sample rate."""
 
+    def backend_for(self, language: str) -> str:
+        """The ``name`` of the synthesizer that speaks ``language``: a single backend's own,
+        a router's chosen one. Intelligibility is measured per name (``synth.intelligibility``)."""
+
 
 @dataclass(frozen=True)
 class FitResult:

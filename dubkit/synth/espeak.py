@@ -212,6 +212,16 @@ def espeak_languages() -> frozenset[str]:
     return frozenset(iso_voices())
 
 
+def phoneme_tag(code: str) -> str:
+    """The language tag ``phonemize`` takes for ISO code ``code``: the first one espeak-ng's
+    preferred voice lists ("fr-fr" for fr, "cmn" for zh, "en-gb" for en); the bare code is not
+    always one of them."""
+    voice = iso_voices().get(code)
+    if voice is None or not voice.languages:
+        raise UnsupportedLanguage(f"espeak-ng has no voice for {language_name(code)} ({code})")
+    return voice.languages[0][0]
+
+
 @cache
 def _phonemizer(tag: str):
     from phonemizer.backend import EspeakBackend
@@ -284,6 +294,11 @@ class EspeakSynthesizer:
         """``<espeak voice>+<variant>``, e.g. "es+f3"; unknown gender takes a male variant."""
         base = self._voices[self._check(request.language)]
         return f"{base}+{self._spread.pick(request.speaker, request.gender or 'male')}"
+
+    def backend_for(self, language: str) -> str:
+        """This synthesizer's name, once ``language`` is one it speaks."""
+        self._check(language)
+        return self.name
 
     def synthesize(self, text: str, language: str, voice: str) -> Audio:
         """Mono speech at espeak-ng's rate (22.05 kHz); the same input gives the same samples."""

@@ -99,6 +99,11 @@ class HFVitsSynthesizer:
         speaker = candidates[zlib.crc32(request.speaker.encode()) % len(candidates)]
         return f"vits:{folder.name}:{speaker}"
 
+    def backend_for(self, language: str) -> str:
+        """This synthesizer's name, once ``language`` is one it speaks."""
+        self._folder(language)
+        return self.name
+
     def synthesize(self, text: str, language: str, voice: str) -> Audio:
         """Mono speech at the model's sampling rate (16 kHz for MMS-TTS)."""
         import torch

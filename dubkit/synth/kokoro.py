@@ -29,8 +29,9 @@ RATE = 24_000  # Hz: Kokoro's iSTFTNet decoder
 SENTENCE_PAUSE: Seconds = 0.25
 CLAUSE_PAUSE: Seconds = 0.1
 
-# espeak-ng language tags where the bare ISO code picks another accent than Kokoro expects.
-_ESPEAK_TAGS = {"en": "en-us", "pt": "pt-br", "zh": "cmn"}
+# espeak-ng language tags where espeak's own choice for the ISO code is another accent than the
+# one Kokoro was trained on; the rest take ``phoneme_tag``'s (fr-fr, cmn, hi, it).
+_ESPEAK_TAGS = {"en": "en-us", "pt": "pt-br"}
 
 
 class KokoroSynthesizer:
@@ -39,7 +40,8 @@ class KokoroSynthesizer:
 
     Voice names follow Kokoro's convention, ``<lang><f|m>_<name>`` ("jf_alpha", "jm_kumo"); the
     second letter gives the gender the speakers are matched on. ``languages`` beyond Japanese and
-    Spanish are spoken through espeak-ng with the same voices, with an accent.
+    Spanish are spoken through espeak-ng phonemes with the same voices, with an accent: French,
+    Italian and Portuguese are understood well, Hindi and Chinese are not (synth.intelligibility).
     """
 
     def __init__(
@@ -80,6 +82,11 @@ class KokoroSynthesizer:
         self._check(request.language)
         return self._spread.pick(request.speaker, request.gender)
 
+    def backend_for(self, language: str) -> str:
+        """This synthesizer's name, once ``language`` is one it speaks."""
+        self._check(language)
+        return self.name
+
     def synthesize(self, text: str, language: str, voice: str) -> Audio:
         """Mono speech at 24 kHz; the same input gives the same samples."""
         code = self._check(language)
@@ -110,9 +117,9 @@ class KokoroSynthesizer:
             out = self._ja(text)
             phonemes = out[0] if isinstance(out, tuple) else out
         else:
-            from dubkit.synth.espeak import phonemize
+            from dubkit.synth.espeak import phoneme_tag, phonemize
 
-            phonemes = phonemize(text, _ESPEAK_TAGS.get(code, code))
+            phonemes = phonemize(text, _ESPEAK_TAGS.get(code) or phoneme_tag(code))
         # As kokoro-onnx does: symbols outside the model's vocabulary are dropped.
         return " ".join("".join(p for p in phonemes if p in vocab).split())
 

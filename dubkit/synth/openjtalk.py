@@ -99,6 +99,11 @@ class OpenJTalkSynthesizer:
         self._check(request.language)
         return self.voices[-1] if request.gender == "male" else self.voices[0]
 
+    def backend_for(self, language: str) -> str:
+        """This synthesizer's name, once ``language`` is one it speaks."""
+        self._check(language)
+        return self.name
+
     def synthesize(self, text: str, language: str, voice: str) -> Audio:
         """Mono speech at the voice's rate (48 kHz for mei_normal); the same input gives the
         same samples."""

@@ -101,6 +101,11 @@ class PiperSynthesizer:
         self._check(request.language)
         return self._spread.pick(request.speaker, request.gender)
 
+    def backend_for(self, language: str) -> str:
+        """This synthesizer's name, once ``language`` is one it speaks."""
+        self._check(language)
+        return self.name
+
     def synthesize(self, text: str, language: str, voice: str) -> Audio:
         """Mono speech at the voice's rate; the same input gives the same samples."""
         self._check(language)

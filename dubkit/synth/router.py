@@ -22,7 +22,11 @@ class LanguageRouter:
         self.backends = dict(backends)  # label -> synthesizer, in preference order
         self.languages = frozenset().union(*(b.languages for b in self.backends.values()))
 
-    def backend_for(self, language: str) -> tuple[str, Any]:
+    def backend_for(self, language: str) -> str:
+        """The ``name`` of the backend that speaks ``language``: the first that has it."""
+        return self._route(language)[1].name
+
+    def _route(self, language: str) -> tuple[str, Any]:
         for label, backend in self.backends.items():
             if language in backend.languages:
                 return label, backend
@@ -31,13 +35,13 @@ class LanguageRouter:
         )
 
     def voice_for(self, request: VoiceRequest) -> str:
-        label, backend = self.backend_for(request.language)
+        label, backend = self._route(request.language)
         return f"{label}/{backend.voice_for(request)}"
 
     def synthesize(self, text: str, language: str, voice: str) -> Audio:
         label, _, inner = voice.partition("/")
         backend = self.backends.get(label)
         if backend is None or language not in backend.languages:
-            label, backend = self.backend_for(language)
+            label, backend = self._route(language)
             inner = backend.voice_for(VoiceRequest("", language))
         return backend.synthesize(text, language, inner)

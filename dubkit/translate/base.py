@@ -11,6 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
+from dubkit.analysis.language_id import Thresholds
 from dubkit.errors import InputError, UnsupportedLanguage
 from dubkit.languages import language_name
 from dubkit.types import ANALYSIS_RATE, Audio, Transcript
@@ -52,13 +53,27 @@ def check_transcription_request(name: str, languages: frozenset[str], language: 
     return code
 
 
+def top_language(probabilities: dict[str, float]) -> tuple[str, float]:
+    """The most probable language of a ``language_probabilities`` answer and its probability."""
+    code = max(probabilities, key=probabilities.__getitem__)
+    return code, float(probabilities[code])
+
+
 class Transcriber(Protocol):
     name: str
     languages: frozenset[str]  # ISO 639-1 codes it can hear
     can_translate: bool  # True when ``task="translate"`` gives English (multilingual Whisper)
+    # how sure ``language_probabilities`` must be for its answer to stand without asking the user
+    # (``analysis.language_id.decide``); None where nobody measured the model
+    language_thresholds: Thresholds | None
 
     def detect_language(self, audio: Audio) -> tuple[str, float]:
         """Most likely spoken language of 16 kHz mono speech and its probability."""
+
+    def language_probabilities(self, audio: Audio) -> dict[str, float]:
+        """The probability of each language the model can tell (ISO 639-1) for 16 kHz mono
+        speech, most probable first; ``InputError`` when the model cannot tell languages apart.
+        ``detect_language`` is its first pair."""
 
     def transcribe(self, audio: Audio, language: str, task: str = "transcribe") -> Transcript:
         """Text of 16 kHz mono speech in ``language``. ``task="translate"`` gives English text

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from dubkit.analysis.language_id import WHISPER_THRESHOLDS
 from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
 from dubkit.languages import is_language
-from dubkit.translate.base import asr_samples, check_transcription_request
+from dubkit.translate.base import asr_samples, check_transcription_request, top_language
 from dubkit.types import Audio, Transcript
 
 _TOKEN_TO_ISO = {"jw": "jv"}  # Whisper's language tokens that are not ISO 639-1 codes
@@ -84,6 +85,8 @@ class FasterWhisperTranscriber:
         self.normalize = normalize
         self.multilingual, self.languages = _read_languages(self.path)
         self.can_translate = self.multilingual  # task="translate" gives English
+        # measured with Whisper base; larger Whispers are surer, so they are refused less
+        self.language_thresholds = WHISPER_THRESHOLDS if self.multilingual else None
         self._model = None
         self._lock = threading.Lock()
 
@@ -116,19 +119,21 @@ class FasterWhisperTranscriber:
     def detect_language(self, audio: Audio) -> tuple[str, float]:
         """Whisper's guess over the first 30 s: the most probable language this model knows
         (ISO 639-1) and its probability. English-only models answer ("en", 1.0)."""
+        return top_language(self.language_probabilities(audio))
+
+    def language_probabilities(self, audio: Audio) -> dict[str, float]:
+        """Whisper's probability of each language this model knows (ISO 639-1) over the first
+        30 s, most probable first; English-only models answer {"en": 1.0}."""
         if not self.multilingual:
-            return "en", 1.0
+            return {"en": 1.0}
         samples = self._prepare(audio)
         if samples.size == 0:
             raise InputError("cannot detect the language of empty audio")
         _, _, ranked = self.model.detect_language(
             samples, vad_filter=self.vad_filter, language_detection_segments=1
         )
-        for token, probability in ranked:  # most probable first
-            code = _TOKEN_TO_ISO.get(token, token)
-            if code in self.languages:
-                return code, float(probability)
-        return ranked[0][0], float(ranked[0][1])  # pragma: no cover - every token is exotic
+        codes = ((_TOKEN_TO_ISO.get(token, token), float(p)) for token, p in ranked)
+        return {code: p for code, p in codes if code in self.languages}
 
     def transcribe(self, audio: Audio, language: str, task: str = "transcribe") -> Transcript:
         """Text of the speech in ``audio`` (16 kHz mono expected; other rates are resampled)

@@ -14,7 +14,7 @@ import numpy as np
 
 from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
 from dubkit.languages import is_language
-from dubkit.translate.base import check_transcription_request
+from dubkit.translate.base import check_transcription_request, top_language
 from dubkit.types import Audio, Transcript
 
 # Whisper's language tokens that are not the ISO 639-1 code of their language.
@@ -96,6 +96,9 @@ class HFWhisperTranscriber:
         else:
             self.languages = frozenset({"en"})
         self.can_translate = self.multilingual  # speech translation into English
+        # no checkpoint loaded this way was measured (the gpu preset's large-v3-turbo, random test
+        # weights): the most probable language is taken as it is
+        self.language_thresholds = None
         prompt_len = 4 if self.multilingual else 2  # sot, language, task, notimestamps
         limit = self.model.config.max_target_positions - prompt_len
         self.max_new_tokens = None if max_new_tokens is None else min(max_new_tokens, limit)
@@ -110,8 +113,14 @@ class HFWhisperTranscriber:
     def detect_language(self, audio: Audio) -> tuple[str, float]:
         """Whisper's language guess for the first window: the softmax of the first decoder step
         over the language tokens whose codes are ISO 639-1."""
+        return top_language(self.language_probabilities(audio))
+
+    def language_probabilities(self, audio: Audio) -> dict[str, float]:
+        """The softmax of the first decoder step over the language tokens whose codes are
+        ISO 639-1, for the first window, most probable first; {"en": 1.0} for English-only
+        checkpoints."""
         if not self.multilingual:
-            return "en", 1.0
+            return {"en": 1.0}
         import torch
 
         samples = self._prepare(audio)[: self._window]
@@ -124,9 +133,8 @@ class HFWhisperTranscriber:
                 input_features=features, decoder_input_ids=decoder_input_ids, use_cache=False
             ).logits[0, -1]
         scores = logits[[self._lang_ids[c] for c in codes]].float()
-        probs = torch.softmax(scores, dim=-1)
-        best = int(torch.argmax(probs))
-        return codes[best], float(probs[best])
+        probs = torch.softmax(scores, dim=-1).tolist()
+        return dict(sorted(zip(codes, probs), key=lambda pair: -pair[1]))
 
     def transcribe(self, audio: Audio, language: str, task: str = "transcribe") -> Transcript:
         """Text of the speech in ``audio`` (any rate, mono or not) in ``language``; with

@@ -4,9 +4,11 @@ Each sentence is its own chat request, decoded greedily, with at most ``extra_to
 ``length_ratio`` tokens per source character. The answer is cleaned of what chat models add
 (labels, quotes, notes, a second line of commentary), then checked (``script_check``): an empty
 answer, the source echoed back, the wrong script for the target or a decoding loop is asked again
-with a stricter prompt, up to ``max_retries`` times; the best candidate is kept and its problems
-reported as flags. The previous line, when this object translated it, is given as an earlier turn
-of the chat, so pronouns and word senses follow it.
+with a stricter prompt, up to ``max_retries`` times. An answer that passes is then checked for
+what small models drop (``faithfulness``: a negation, a number, a name, a question) and asked
+again with the problem stated, ``faithfulness_retries`` times within that budget. The best
+candidate is kept and its problems reported as flags. The previous line, when this object
+translated it, is given as an earlier turn of the chat, so pronouns and word senses follow it.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from dubkit.errors import (
 )
 from dubkit.languages import is_language, language_name
 from dubkit.translate.base import TranslationRequest
+from dubkit.translate.faithfulness import Finding, check_faithfulness, retry_note
 from dubkit.translate.llm_text import (
     clean_output,
     join_sentences,
@@ -76,8 +79,10 @@ class LlamaCppTranslator:
     ``model_path`` is a ``.gguf`` file or a folder holding one (``model.gguf`` when several);
     ``n_threads`` 0 uses every core this process may run on; ``context`` shows the model the
     request's previous line with the translation this object gave it (the next line is not
-    used: see ``_history``). ``generate`` replaces the engine (tests, other runtimes): it takes
-    the chat messages and a token bound and returns the reply.
+    used: see ``_history``). ``faithfulness`` checks each answer for a lost negation, number, name
+    or question; ``faithfulness_retries`` of the ``max_retries`` may go to asking again (0: flag
+    only). ``generate`` replaces the engine (tests, other runtimes): it takes the chat messages and
+    a token bound and returns the reply.
     """
 
     def __init__(
@@ -91,12 +96,16 @@ class LlamaCppTranslator:
         context: bool = True,
         length_ratio: float = 1.0,
         extra_tokens: int = 16,
+        faithfulness: bool = True,
+        faithfulness_retries: int = 1,
         generate: GenerateFn | None = None,
     ) -> None:
-        if n_ctx < 256 or n_threads < 0 or max_retries < 0 or length_ratio <= 0 or extra_tokens < 0:
+        if (n_ctx < 256 or n_threads < 0 or max_retries < 0 or length_ratio <= 0
+                or extra_tokens < 0 or faithfulness_retries < 0):
             raise InputError(
-                "n_ctx must be at least 256, n_threads and max_retries at least 0, length_ratio "
-                f"above 0 (got n_ctx={n_ctx}, n_threads={n_threads}, max_retries={max_retries}, "
+                "n_ctx must be at least 256, n_threads, max_retries and faithfulness_retries at "
+                f"least 0, length_ratio above 0 (got n_ctx={n_ctx}, n_threads={n_threads}, "
+                f"max_retries={max_retries}, faithfulness_retries={faithfulness_retries}, "
                 f"length_ratio={length_ratio})"
             )
         if generate is None and importlib.util.find_spec("xllamacpp") is None:
@@ -113,6 +122,8 @@ class LlamaCppTranslator:
         self.context = context
         self.length_ratio = length_ratio
         self.extra_tokens = extra_tokens
+        self.faithfulness = faithfulness
+        self.faithfulness_retries = faithfulness_retries
         self._generate = generate
         self._server = None
         self._lock = threading.Lock()
@@ -128,7 +139,8 @@ class LlamaCppTranslator:
         self, requests: Sequence[TranslationRequest], source: str, target: str
     ) -> list[tuple[str, tuple[str, ...]]]:
         """``(translation, flags)`` per request; flags name what failed the output checks
-        (``script_check.FLAG_*``, ``FLAG_TOO_LONG``), empty when the translation passed."""
+        (``script_check.FLAG_*``, ``faithfulness.FLAG_*``, ``FLAG_TOO_LONG``), empty when the
+        translation passed."""
         source, target = self._check(source), self._check(target)
         if source == target:
             return [(request.text, ()) for request in requests]
@@ -168,8 +180,11 @@ class LlamaCppTranslator:
         history = self._history(previous, source, target)
         candidates = []  # (rank, attempt, text, flags)
         problem: tuple[str, ...] = ()
+        lost: tuple[Finding, ...] = ()
+        rechecks = self.faithfulness_retries
         for attempt in range(self.max_retries + 1):
-            messages = history + self._messages(sentence, budget, source, target, attempt, problem)
+            messages = history + self._messages(
+                sentence, budget, source, target, attempt, problem, lost)
             if attempt >= 2:  # greedy decoding repeats itself: change the conversation too
                 messages.insert(0, {"role": "system", "content": _SYSTEM.format(
                     src=language_name(source), tgt=language_name(target))})
@@ -178,12 +193,20 @@ class LlamaCppTranslator:
             flags = translation_flags(sentence, text, source, target)
             if is_repetitive(text) and not is_repetitive(sentence):
                 text, flags = collapse_repeats(text), flags + (FLAG_REPETITIVE,)
+            # Meaning is judged only on an answer that is a translation at all.
+            judge = self.faithfulness and not flags
+            lost = check_faithfulness(sentence, text, source, target) if judge else ()
             too_long = budget is not None and len(text) > budget
             severity = sum(_SEVERITY.get(f, 1) for f in flags)
-            rank = (severity, too_long, len(text) if budget is not None else 0)
-            candidates.append((rank, attempt, text, flags))
-            if not flags and not too_long:
+            # a broken answer < one that lost meaning < one over the length budget
+            rank = (severity, len(lost), too_long, len(text) if budget is not None else 0)
+            candidates.append((rank, attempt, text, flags + tuple(f.flag for f in lost)))
+            if not flags and not lost and not too_long:
                 break
+            if lost:
+                if not rechecks:
+                    break
+                rechecks -= 1
             problem = flags or ("too-long",)
         _, _, text, flags = min(candidates)
         if not flags:
@@ -192,12 +215,17 @@ class LlamaCppTranslator:
 
     def _messages(
         self, sentence: str, budget: int | None, source: str, target: str, attempt: int,
-        problem: tuple[str, ...],
+        problem: tuple[str, ...], lost: tuple[Finding, ...] = (),
     ) -> list[dict[str, str]]:
         """The user turn for one try: the plain instruction first (a "short" one under a length
-        budget), stricter after a failed check, terser after a too-long answer."""
+        budget), stricter after a failed check, terser after a too-long answer; after an answer
+        that ``lost`` meaning, the first instruction again with the problem stated after the
+        sentence."""
         src, tgt = language_name(source), language_name(target)
         instruction = _PLAIN.format(src=src, tgt=tgt)
+        if lost:
+            first = self._messages(sentence, budget, source, target, 0, ())[0]["content"]
+            return [{"role": "user", "content": f"{first}\n\n{retry_note(lost)}"}]
         if attempt and problem != ("too-long",):
             script = _SCRIPT_WORDS.get(target, tgt)
             instruction = (

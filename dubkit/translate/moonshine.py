@@ -49,6 +49,7 @@ class MoonshineTranscriber:
 
     languages = frozenset({"en"})
     can_translate = False
+    language_thresholds = None  # it cannot tell languages apart
 
     def __init__(
         self,
@@ -103,7 +104,14 @@ class MoonshineTranscriber:
     def detect_language(self, audio: Audio) -> tuple[str, float]:
         """Not possible: Moonshine's English models cannot tell languages apart. Raises
         ``InputError`` asking for the source language instead of claiming English unheard."""
-        raise InputError(
+        raise self._cannot_detect()
+
+    def language_probabilities(self, audio: Audio) -> dict[str, float]:
+        """Not possible either: raises ``InputError`` as ``detect_language`` does."""
+        raise self._cannot_detect()
+
+    def _cannot_detect(self) -> InputError:
+        return InputError(
             f"{self.name} cannot detect the spoken language (it hears English only); "
             "give the source language (en)"
         )

@@ -2,12 +2,14 @@
 Moonshine for English, Whisper for the rest)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from dubkit.errors import InputError, UnsupportedLanguage
 from dubkit.languages import language_name
 from dubkit.types import Audio, Transcript
+
+T = TypeVar("T")
 
 
 class TranscriberRouter:
@@ -23,6 +25,9 @@ class TranscriberRouter:
         self.languages = frozenset().union(*(b.languages for b in self.backends.values()))
         # translating speech into English is whatever the transcriber of a language can do
         self.can_translate = False
+        # those of the first that has any: the one that detects (Moonshine has none, and cannot)
+        self.language_thresholds = next((b.language_thresholds for b in self.backends.values()
+                                         if b.language_thresholds is not None), None)
 
     def backend_for(self, language: str) -> Any:
         code = (language or "").strip().lower()
@@ -34,10 +39,16 @@ class TranscriberRouter:
             f"supported: {', '.join(sorted(self.languages))}")
 
     def detect_language(self, audio: Audio) -> tuple[str, float]:
+        return self._first_that_detects(lambda backend: backend.detect_language(audio))
+
+    def language_probabilities(self, audio: Audio) -> dict[str, float]:
+        return self._first_that_detects(lambda backend: backend.language_probabilities(audio))
+
+    def _first_that_detects(self, ask: Callable[[Any], T]) -> T:
         errors = []
         for backend in self.backends.values():
             try:
-                return backend.detect_language(audio)
+                return ask(backend)
             except InputError as exc:  # this one cannot detect: ask the next
                 errors.append(str(exc))
         raise InputError(errors[-1] if errors else "no transcriber can detect the language")

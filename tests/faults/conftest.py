@@ -112,11 +112,12 @@ def load_project_json(output: Path) -> dict:
 
 def comparable_project(data: dict, workdir: Path) -> dict:
     """project.json without what differs between two runs of the same job: times, the work
-    counters, the random watermark payload and the hashes of files that carry it, and the
-    folder the job ran in."""
+    counters, the random watermark payload and the hashes of files that carry it, the input
+    copy's modification time, and the folder the job ran in."""
     data = copy.deepcopy(data)
     for volatile in ("created", "updated", "revision", "timings", "work"):
         data.pop(volatile, None)
+    data["input"].pop("mtime_ns", None)
     data["options"]["watermark"].pop("payload", None)
     for hashed in ("media_sha256", "files", "pending"):
         data.get("outputs", {}).pop(hashed, None)

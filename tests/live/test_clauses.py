@@ -27,3 +27,16 @@ def test_nothing_is_lost():
     text = "Uno, dos, tres. Cuatro; cinco: seis! Siete? Ocho… nueve, diez."
     assert "".join(clauses(text, min_chars=1)).replace(" ", "") == text.replace(" ", "")
     assert clauses("   ") == []
+
+
+def test_a_long_first_clause_is_cut_after_a_few_words_when_asked():
+    text = ("Y así, mis compatriotas estadounidenses, no pregunten qué puede hacer su país "
+            "por ustedes.")
+    assert clauses(text, first_words=2)[:3] == ["Y así,", "mis compatriotas estadounidenses,",
+                                                "no pregunten qué puede hacer su país por ustedes."]
+    assert clauses(text, first_words=3)[0] == "Y así, mis compatriotas estadounidenses,"
+    assert clauses("No pregunten qué puede hacer.", first_words=4) == \
+        ["No pregunten qué puede hacer."]  # too few words to leave a fair second piece
+    assert clauses("国があなたのために何ができるかではなく、", first_words=4) == \
+        clauses("国があなたのために何ができるかではなく、")  # no spaces: nothing to count
+    assert " ".join(clauses(text, first_words=2)) == " ".join(clauses(text))

@@ -44,7 +44,8 @@ def test_phrases_are_the_regions_the_batch_job_finds(jfk):
     track = Audio(jfk, ANALYSIS_RATE)
     regions = FindSpeech(StageBackends(load_preset("tiny-test"))).process(
         Track(track, audio_id(track)))
-    captions = [e for e in _interpret(jfk) if isinstance(e, Caption)]
+    # a revision spans the phrases of one sentence; the phrases' own captions are compared
+    captions = [e for e in _interpret(jfk) if isinstance(e, Caption) and not e.revises]
     assert len(captions) >= len(regions) - 1  # a region whose text is empty says nothing
     for c in captions:
         assert any(abs(c.start - r.start) < 1e-3 and abs(c.end - r.end) < 1e-3
@@ -206,6 +207,19 @@ def test_unknown_languages_are_refused_before_listening():
         Interpreter(preset="tiny-test", to="xx", source="en")
 
 
+def test_an_unintelligible_voice_is_refused_unless_allowed(monkeypatch):
+    from dubkit.errors import UnintelligibleVoice
+    from dubkit.synth import intelligibility
+
+    live = Interpreter(preset="tiny-test", to="es", source="en")
+    name = live.backends.get("synthesis").name
+    monkeypatch.setitem(intelligibility.MEASURED, name, {"es": 0.8})
+    with pytest.raises(UnintelligibleVoice, match="allow-unintelligible-voice"):
+        Interpreter(preset="tiny-test", to="es", source="en", backends=live.backends)
+    Interpreter(preset="tiny-test", to="es", source="en", backends=live.backends,
+                allow_unintelligible_voice=True)
+
+
 def test_the_speakers_voice_is_kept_once_heard_with_consent(jfk):
     from dubkit.jobs.consent import Consent
     from dubkit.live.interpreter import PROFILE_SECONDS, Notice
@@ -227,3 +241,27 @@ def test_the_speakers_voice_is_kept_once_heard_with_consent(jfk):
 
     assert likeness(kept_speech[first], stock_speech[first]) > 0.99  # stock until the profile
     assert likeness(kept_speech[last], stock_speech[last]) < 0.9  # then converted
+
+
+def test_a_sentence_cut_across_phrases_is_revised_in_the_captions_only(jfk, tmp_path):
+    from dubkit.live.audio_io import CaptionFile
+
+    live = Interpreter(preset="tiny-test", to="es", source="en", max_phrase=1.5)
+    captions = CaptionFile(tmp_path / "live.vtt")
+    report = run_session(live, _in_step(live, jfk), None, captions)
+    firsts = [c for c in report.captions if not c.revises]
+    revisions = [c for c in report.captions if c.revises]
+    assert len(firsts) >= 3  # jfk's one sentence, cut every 1.5 s
+    # tiny-test's transcripts never end a sentence: each phrase revises the open one
+    assert revisions
+    for r in revisions:
+        covered = [c for c in firsts if c.index in r.revises]
+        assert len(covered) == len(r.revises) <= 3 and r.index == r.revises[-1]
+        assert r.start == covered[0].start and r.end == covered[-1].end
+        assert r.source_text == " ".join(c.source_text for c in covered)
+    # the file holds one cue per sentence as revised, in time order, never overlapping
+    cues = captions.cues
+    assert len(cues) == len(firsts) - sum(len(r.revises) - 1 for r in revisions
+                                          if not any(set(r.revises) < set(o.revises)
+                                                     for o in revisions))
+    assert all(a.end <= b.start + 1e-6 for a, b in zip(cues, cues[1:]))

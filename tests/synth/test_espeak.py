@@ -96,6 +96,21 @@ def test_phonemize_keeps_punctuation_and_stress():
     assert espeak.phonemize("Hola, ¿cómo estás?", "es") == "ˈola, ¿kˈomo estˈas?"
 
 
+def test_phoneme_tags_are_ones_phonemize_takes():
+    assert espeak.phoneme_tag("fr") == "fr-fr"  # phonemizer refuses the bare "fr"
+    assert espeak.phoneme_tag("zh") == "cmn"
+    assert espeak.phoneme_tag("it") == "it"
+    assert espeak.phonemize("Bonjour.", espeak.phoneme_tag("fr")).startswith("bɔ̃ʒ")
+    with pytest.raises(UnsupportedLanguage):
+        espeak.phoneme_tag("xx")
+
+
+def test_backend_for_names_itself(tts):
+    assert tts.backend_for("fr") == "espeak"
+    with pytest.raises(UnsupportedLanguage):
+        tts.backend_for("xx")
+
+
 def test_round_trip_through_whisper(tts):
     faster_whisper = pytest.importorskip("faster_whisper")
     if not model_status("whisper-tiny-en").available:

@@ -10,6 +10,7 @@ import unicodedata
 import numpy as np
 import pytest
 
+from dubkit.config import load_preset
 from dubkit.dsp import resample, rms_dbfs
 from dubkit.errors import InputError, UnsupportedLanguage
 from dubkit.models import model_status, resolve_model
@@ -25,6 +26,16 @@ from dubkit.synth.kokoro import KokoroSynthesizer  # noqa: E402
 
 JA_TEXT = "今日はとても良い天気ですね。公園へ行きましょう。"
 ES_TEXT = "Mañana vamos a la playa con mis amigos."
+# Languages the cpu preset gives Kokoro beyond ja/es, spoken with a borrowed Japanese voice.
+BORROWED = {
+    "fr": "Nous avons visité le musée avec nos amis hier après-midi.",
+    "it": "Abbiamo visitato il museo con i nostri amici ieri pomeriggio.",
+    "pt": "Nós visitamos o museu com nossos amigos ontem à tarde.",
+}
+
+
+def cpu_kokoro_languages() -> list[str]:
+    return load_preset("cpu").stages["synthesis"].options["backends"]["kokoro"]["languages"]
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +144,38 @@ def test_spanish_is_heard_as_spanish(tts, whisper):
     text, language = transcribe(whisper, audio, None)
     assert language == "es", text
     assert cer(ES_TEXT, text) < 0.3, text
+
+
+def test_backend_for_names_itself(tts):
+    assert tts.backend_for("es") == tts.name
+    with pytest.raises(UnsupportedLanguage):
+        tts.backend_for("fr")
+
+
+def test_the_cpu_preset_languages_all_have_a_test_sentence():
+    assert set(cpu_kokoro_languages()) - {"ja", "es"} <= set(BORROWED)
+
+
+@pytest.fixture(scope="module")
+def borrowed():
+    synth = KokoroSynthesizer(resolve_model("kokoro-82m-ja").path,
+                              languages=cpu_kokoro_languages())
+    return {code: synth.synthesize(text, code, "jf_alpha") for code, text in BORROWED.items()
+            if code in synth.languages}
+
+
+@pytest.mark.parametrize("language", sorted(BORROWED))
+def test_a_newly_listed_language_gives_speech(borrowed, language):
+    if language not in borrowed:
+        pytest.skip(f"the cpu preset does not give Kokoro {language}")
+    audio = borrowed[language]
+    assert audio.rate == 24_000 and 2.0 < audio.duration < 8.0
+    assert rms_dbfs(audio.samples) > -35.0
+
+
+@pytest.mark.parametrize("language", sorted(BORROWED))
+def test_a_newly_listed_language_is_understood(borrowed, whisper, language):
+    if language not in borrowed:
+        pytest.skip(f"the cpu preset does not give Kokoro {language}")
+    text, _ = transcribe(whisper, borrowed[language], language)
+    assert cer(BORROWED[language], text) < 0.3, text
