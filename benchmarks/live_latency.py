@@ -5,6 +5,7 @@ translation, per file and per target language, with where the time went.
     python benchmarks/live_latency.py                        # es, ja, en over the shared data
     python benchmarks/live_latency.py --to es --files ../shared/data/en_jfk/jfk.flac
     python benchmarks/live_latency.py --soak 30 --to es      # 30 min looped: memory, lost phrases
+    python benchmarks/live_latency.py --to es --preset my-live.toml   # another preset file
 
 Figures: per file, phrases heard / spoken / silent (no words) / skipped (with a notice), latency
 p50 and p95, and the mean seconds of each stage (endpoint: the wait for a pause to count as the
