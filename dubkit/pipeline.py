@@ -123,8 +123,8 @@ class DubbingPipeline:
         if route != "cascade" and not self.backends.has("speech_translation"):
             raise InputError(f"preset {name!r} has no direct speech translator "
                              "([speech_translation] stage); use --mode cascade")
-        target = check_language(request.target_language, self.target_languages(route),
-                                "target", name)
+        offered = self.target_languages(route)
+        target = check_language(request.target_language, offered, "target", name)
         source = options.source_language
         if source is not None:
             source = check_language(source, self.backends.get("transcription").languages,
@@ -132,7 +132,7 @@ class DubbingPipeline:
         if route != "direct":  # the preset's synthesizer speaks the translation
             check_intelligible(self.backends.get("synthesis"), target,
                                allow_robotic=options.allow_unintelligible_voice,
-                               offered=self.target_languages(route))
+                               offered=offered)
         voice, note = self._voice_mode(request)
         return PreparedJob(request, route, target, source, voice, self._background_mode(request),
                            (note,) if note else ())

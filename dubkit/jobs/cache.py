@@ -12,22 +12,19 @@ as ``repaired``. Entries are written atomically, audio before the record that vo
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import shutil
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.io import wavfile
 
 from dubkit import __version__
 from dubkit.jobs.atomic import atomic_path, write_text
-from dubkit.jobs.wavfile import wav_bytes
+from dubkit.jobs.wavfile import read_wav_bytes, wav_bytes
 from dubkit.types import Audio
 
 log = logging.getLogger(__name__)
@@ -172,13 +169,13 @@ class StageCache:
             self._damaged(stage, path, "size or checksum mismatch")
             return None
         try:
-            rate, samples = _read_wav(data)
+            audio = read_wav_bytes(data)
         except (ValueError, EOFError) as exc:
             self._damaged(stage, path, str(exc))
             return None
         if count:
             self.reused[stage] += 1
-        return Audio(np.ascontiguousarray(samples.T), rate)
+        return audio
 
     def put_audio(self, stage: str, key: str, audio: Audio, count: bool = True) -> Path:
         path = self.audio_path(stage, key)
@@ -192,16 +189,3 @@ class StageCache:
         if count:  # False when a JSON record of the same result is counted instead
             self.computed[stage] += 1
         return path
-
-
-def _read_wav(data: bytes) -> tuple[int, np.ndarray]:
-    """Rate and float32 samples (frames first) of a WAV entry. Pure Python on purpose: a
-    decoder that calls back into Python from C (soundfile's in-memory reads) swallows an
-    exception raised there, so a SIGTERM arriving mid-read would be lost and the entry taken
-    for damaged."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", wavfile.WavFileWarning)  # the PEAK chunk libsndfile adds
-        rate, samples = wavfile.read(io.BytesIO(data))
-    if samples.dtype != np.float32:
-        raise ValueError(f"expected float32 samples, found {samples.dtype}")
-    return rate, samples

@@ -8,9 +8,12 @@ zeroed here (a reader takes 0 as "no time given").
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
+from scipy.io import wavfile
 
 from dubkit.jobs.atomic import atomic_path
 from dubkit.types import Audio
@@ -22,6 +25,18 @@ def wav_bytes(audio: Audio) -> bytes:
     buffer = io.BytesIO()
     sf.write(buffer, audio.samples.T, audio.rate, subtype="FLOAT", format="WAV")
     return _without_timestamp(buffer.getvalue())
+
+
+def read_wav_bytes(data: bytes) -> Audio:
+    """The audio of ``wav_bytes``' output (ValueError when it is not a float WAV). Pure Python
+    on purpose: a decoder that calls back into Python from C (soundfile's in-memory reads)
+    swallows an exception raised there, so a SIGTERM arriving mid-read would be lost."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", wavfile.WavFileWarning)  # the PEAK chunk
+        rate, samples = wavfile.read(io.BytesIO(data))
+    if samples.dtype != np.float32:
+        raise ValueError(f"expected float32 samples, found {samples.dtype}")
+    return Audio(np.ascontiguousarray(samples.T), rate)
 
 
 def write_wav(path: Path, audio: Audio) -> None:
