@@ -174,6 +174,16 @@ def model_names(config: StageConfig) -> list[str]:
     return sorted(names)
 
 
+def voice_models(config: StageConfig, voice: str) -> list[str]:
+    """Catalog names of the models that speak ``voice`` in a synthesis stage config: for a
+    ``by-language`` synthesizer, those of the sub-backend its label names (``"kokoro/jf_alpha"``:
+    ``[synthesis.backends.kokoro]``), nothing when no sub-backend has that label."""
+    if config.backend != "by-language":
+        return model_names(config)
+    label = voice.partition("/")[0]
+    return next((model_names(sub) for name, sub in _nested(config) if name == label), [])
+
+
 def create_backend(
     kind: str, config: StageConfig, models: dict[str, ResolvedModel]
 ) -> Any:

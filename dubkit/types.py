@@ -96,6 +96,16 @@ class Transcript:
 
 
 @dataclass(frozen=True)
+class Word:
+    """A word a transcriber heard and when, in seconds from the start of the clip it heard.
+    ``text`` keeps the space before it where the language writes one (" country,")."""
+
+    text: str
+    start: Seconds
+    end: Seconds
+
+
+@dataclass(frozen=True)
 class Placement:
     """Where a dubbed segment was put on the output timeline and how it was fitted."""
 
@@ -126,6 +136,9 @@ class Segment:
     machine_speaker: str | None = None
     machine_start: Seconds | None = None
     machine_end: Seconds | None = None
+    # catalog names of the models that made the line's speech (synthesizer or speech
+    # translator, voice converter): what provenance.json lists for it. Empty: none yet
+    spoken_by: tuple[str, ...] = ()
 
     @property
     def duration(self) -> Seconds:
@@ -137,6 +150,7 @@ class Segment:
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["flags"] = list(self.flags)
+        d["spoken_by"] = list(self.spoken_by)
         return d
 
     @staticmethod
@@ -144,9 +158,9 @@ class Segment:
         d = dict(d)
         placement = d.pop("placement", None)
         flags = tuple(d.pop("flags", ()) or ())
-        return Segment(
-            **d, placement=Placement(**placement) if placement else None, flags=flags
-        )
+        spoken_by = tuple(d.pop("spoken_by", ()) or ())
+        return Segment(**d, placement=Placement(**placement) if placement else None,
+                       flags=flags, spoken_by=spoken_by)
 
 
 @dataclass(frozen=True)

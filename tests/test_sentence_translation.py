@@ -93,7 +93,7 @@ def chars_voice(seconds_per_char: float):
     def speak(seg, words):
         n = int(16000 * seconds_per_char * len(words))
         tone = 0.3 * np.sin(2 * np.pi * 200 * np.arange(n) / 16000)
-        return Audio(tone.astype(np.float32), 16000), f"tone-{words}"
+        return speech.Spoken(Audio(tone.astype(np.float32), 16000), f"tone-{words}", ())
 
     return speak
 

@@ -117,7 +117,9 @@ def _write_manifest(output: Path, input_file: str | None, interpreter: Interpret
     data = provenance.manifest(
         input=source, output=output,
         languages={"source": interpreter.source, "target": interpreter.target},
-        preset=interpreter.preset, models=interpreter.backends.model_records(), mode="live",
+        preset=interpreter.preset, models=provenance.without_silent_voices(
+            interpreter.backends.model_records(), set(interpreter.models_speaking())),
+        mode="live",
         voice="keep" if interpreter.keep_voice else "stock",
         consent={"kind": interpreter.consent.kind, "sha256": interpreter.consent.sha256}
         if interpreter.consent else None,

@@ -22,6 +22,9 @@ FORMAT = "dubkit-provenance/1"
 SUFFIX = ".provenance.json"
 
 
+_VOICE_STAGES = frozenset({"synthesis", "voice"})  # models listed only for the lines they spoke
+
+
 def manifest_path(output: Path) -> Path:
     output = Path(output)
     return output.with_name(output.name + SUFFIX)
@@ -36,11 +39,30 @@ def build_manifest(project: Project, paths: JobPaths, preset: Preset,
         input={"name": Path(project.input["path"]).name, "sha256": project.input["sha256"]},
         output=paths.output, files=files,
         languages={"source": project.source_language, "target": project.target_language},
-        preset=preset, models=project.models, mode=options.get("mode", "cascade"),
+        preset=preset, models=_models_used(project), mode=options.get("mode", "cascade"),
         voice=options.get("voice"), consent=_consent(options.get("consent")),
         watermark=options.get("watermark"),
-        synthesized=[{"start": s.placement.start, "end": s.placement.end, "speaker": s.speaker}
-                     for s in project.segments if s.placement is not None and s.audio_file])
+        synthesized=[{"start": s.placement.start, "end": s.placement.end, "speaker": s.speaker,
+                      "models": list(s.spoken_by)} for s in _spoken(project)])
+
+
+def _spoken(project: Project) -> list:
+    return [s for s in project.segments if s.placement is not None and s.audio_file]
+
+
+def _models_used(project: Project) -> list[dict[str, Any]]:
+    """The job's models, less the voices no line was spoken with: a by-language synthesizer
+    loads the models of every language it offers, but only those that spoke a line made the
+    output. (Lines of job folders that did not record who spoke them keep every model.)"""
+    lines = _spoken(project)
+    if any(not s.spoken_by for s in lines):
+        return project.models
+    return without_silent_voices(project.models, {name for s in lines for name in s.spoken_by})
+
+
+def without_silent_voices(models: list[dict[str, Any]], spoke: set[str]) -> list[dict[str, Any]]:
+    """``models`` less the synthesis and voice-conversion models not named in ``spoke``."""
+    return [m for m in models if m["stage"] not in _VOICE_STAGES or m["name"] in spoke]
 
 
 def manifest(*, input: dict[str, Any], output: Path, languages: dict[str, str | None],

@@ -30,6 +30,7 @@ from dubkit.jobs.consent import Consent
 from dubkit.languages import check_language
 from dubkit.live.clauses import clauses
 from dubkit.live.phrases import Phrase, PhraseCutter
+from dubkit.registry import model_names, voice_models
 from dubkit.runners.stream import Stage, StreamRunner
 from dubkit.steps.analysis import LineSpeech, MeasureProsody
 from dubkit.steps.speech import ConvertVoice, Speakable, Synthesize, Voicing
@@ -409,6 +410,15 @@ class Interpreter:
     def _emit(self, event: Event) -> None:
         with self._lock:
             self._events.append(event)
+
+    def models_speaking(self) -> list[str]:
+        """Catalog names of the models the session's speech comes from: the synthesizer of the
+        target language (not every language the preset offers) and the voice converter when
+        the speaker's voice is kept."""
+        names = voice_models(self.preset.stages["synthesis"], self.voice)
+        if self.keep_voice:
+            names += model_names(self.preset.stages["voice"])
+        return names
 
     # -- set-up ------------------------------------------------------------------------------
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dubkit.jobs.project import Project, user_edit
 from dubkit.progress import StageProgress
+from dubkit.registry import model_names
 from dubkit.stages.context import JobContext
-from dubkit.stages.speech import SpeechSource, synthesizer_source
+from dubkit.stages.speech import SpeechSource, Spoken, synthesizer_source
 from dubkit.steps.direct import SpeechToTranslate, TranslateSpeech
 from dubkit.steps.text import Utterance
 from dubkit.types import Audio, Segment
@@ -55,11 +56,13 @@ def direct_source(job: JobContext, audio: Audio, segments: list[Segment], source
     step = TranslateSpeech(job.backends)
     by_id = {s.id: s for s in segments}
 
-    def speak(seg: Segment, text: str) -> tuple[Audio, str]:
+    models = tuple(model_names(job.preset.stages["speech_translation"]))
+
+    def speak(seg: Segment, text: str) -> Spoken:
         item = _item(job, audio, by_id.get(seg.id, seg), source, target, True)
         result, key = job.runner.run_keyed(step, item)  # stored by ``translate``
         if result.text.strip() == text and result.speech is not None:
-            return result.speech, key
+            return Spoken(result.speech, key, models)
         return synthesize(seg, text)
 
     return speak

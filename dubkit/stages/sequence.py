@@ -22,7 +22,7 @@ from dubkit.languages import language_name
 from dubkit.segmentation import segments_from_turns
 from dubkit.stages import analysis, direct, quality, render, speech, text, voice
 from dubkit.stages.context import JobContext
-from dubkit.types import Audio, Segment, SpeechRegion, Turn
+from dubkit.types import Audio, SpeechRegion, Turn
 from dubkit.watermark import Payload
 
 
@@ -66,9 +66,6 @@ class DubState:
         """The 16 kHz source speech lines are timed and voiced from (without the music when
         the background was separated)."""
         return self.separated.speech_16k if self.separated is not None else self.audio
-
-    def redo(self, seg: Segment) -> bool:
-        return self.lines is None or seg.id in self.lines
 
 
 @dataclass(frozen=True)
@@ -167,10 +164,8 @@ def keep_lines(job: JobContext, state: DubState) -> None:
 
 
 def transcribe(job: JobContext, state: DubState) -> None:
-    project = job.project
-    redo = [s for s in project.segments if state.redo(s)]
-    done = {s.id: s for s in text.transcribe(job, state.audio, redo, state.source)}
-    project.segments = [done.get(s.id, s) for s in project.segments]
+    job.project.segments = text.transcribe(job, state.audio, job.project.segments, state.source,
+                                           state.lines)
     job.checkpoint()
     job.done_with("vad", "diarization", "separation")  # the transcriber listens to the dub
 

@@ -22,6 +22,7 @@ from dubkit.analysis.prosody import SegmentProsody
 from dubkit.analysis.speaker_profile import SpeakerProfile
 from dubkit.jobs.wavfile import write_wav
 from dubkit.progress import StageProgress
+from dubkit.registry import model_names, voice_models
 from dubkit.stages import text as text_stage
 from dubkit.stages.context import JobContext
 from dubkit.steps.speech import ConvertVoice, FitTiming, Slotting, Speakable, Synthesize, Voicing
@@ -34,8 +35,17 @@ LINE_GAP: Seconds = 0.1  # a line pushed back by the one before it starts this l
 MIN_SQUEEZE = 0.5  # a pushed-back line keeps at least this share of its source's time
 SOURCE_TRIM_DB = -35.0  # below the line's loudest frame: the VAD's padding and room noise
 
-# (segment, text) -> (speech, cache key of that speech)
-SpeechSource = Callable[[Segment, str], tuple[Audio, str]]
+@dataclass(frozen=True)
+class Spoken:
+    """A line's speech, the cache key it is stored under, and the catalog names of the models
+    that made it (what provenance.json lists for the line)."""
+
+    audio: Audio
+    key: str
+    models: tuple[str, ...]
+
+
+SpeechSource = Callable[[Segment, str], Spoken]  # (segment, text) -> its speech
 
 
 @dataclass
@@ -70,13 +80,15 @@ def spoken_slot(source: Audio, seg: Segment) -> tuple[Seconds, Seconds]:
 
 def synthesizer_source(job: JobContext, target: str) -> SpeechSource:
     """Lines spoken by the preset's synthesizer in each speaker's stock voice."""
-    voices = {s.id: s.voice for s in job.project.speakers}
+    voices = {s.id: s.voice or "" for s in job.project.speakers}
     step = Synthesize(job.backends)
+    config = job.preset.stages["synthesis"]
 
-    def speak(seg: Segment, text: str) -> tuple[Audio, str]:
+    def speak(seg: Segment, text: str) -> Spoken:
+        voice = voices.get(seg.speaker, "")
         with job.timed("synthesize"):
-            return job.runner.run_keyed(step, Speakable(text, target,
-                                                        voices.get(seg.speaker) or ""))
+            audio, key = job.runner.run_keyed(step, Speakable(text, target, voice))
+        return Spoken(audio, key, tuple(voice_models(config, voice)))
 
     return speak
 
@@ -154,7 +166,7 @@ def _sentence_length(job: JobContext, lines: list[Segment], texts: list[str],
                      speak: SpeechSource, voice: VoicePlan) -> Seconds:
     """Seconds of speech the lines of a sentence take with ``texts`` (voiced as they will be,
     so the work is cached for the lines themselves)."""
-    return sum(_spoken_length(_voiced(job, seg, text, speak, voice)[0])
+    return sum(_spoken_length(_voiced(job, seg, text, speak, voice).audio)
                for seg, text in zip(lines, texts) if text)
 
 
@@ -184,11 +196,11 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
     if not text:
         return seg.replace(audio_file=None, placement=None,
                            flags=tuple(dict.fromkeys(flags + ("empty-text",))))
-    speech, key = _voiced(job, seg, text, speak, voice)
+    spoken = _voiced(job, seg, text, speak, voice)
     fit = job.preset.fit
     start, duration = slot
     for _ in range(fit.shorten_attempts if may_shorten else 0):
-        length = _spoken_length(speech)
+        length = _spoken_length(spoken.audio)
         if length <= duration * fit.max_tempo:
             break
         budget = int(len(text) * duration * fit.max_tempo / length * SHORTEN_MARGIN)
@@ -197,14 +209,14 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
                                                     max(1, budget))
         if not shorter.strip() or len(shorter) >= len(text):
             break
-        candidate, candidate_key = _voiced(job, seg, shorter.strip(), speak, voice)
-        if _spoken_length(candidate) >= length:
+        candidate = _voiced(job, seg, shorter.strip(), speak, voice)
+        if _spoken_length(candidate.audio) >= length:
             break
-        text, speech, key = shorter.strip(), candidate, candidate_key
+        text, spoken = shorter.strip(), candidate
         flags = tuple(dict.fromkeys(flags + ("shortened",) + more_flags))
 
     with job.timed("fit"):
-        fitted = job.runner.run(FitTiming(fitter), Slotting(key, speech, duration))
+        fitted = job.runner.run(FitTiming(fitter), Slotting(spoken.key, spoken.audio, duration))
         tempo, length = fitted.tempo, fitted.length
         if fitted.pause_change:
             flags = tuple(dict.fromkeys(flags + ("pauses-fitted",)))
@@ -220,19 +232,22 @@ def _line(job: JobContext, seg: Segment, segments: list[Segment], source: str, t
     # what the line now says is the machine's own unless the user wrote it
     machine = seg.machine_text if "edited" in flags else text
     return seg.replace(target_text=text, machine_text=machine, flags=flags, placement=placement,
-                       audio_file=str(audio_file.relative_to(job.paths.job_dir)))
+                       audio_file=str(audio_file.relative_to(job.paths.job_dir)),
+                       spoken_by=spoken.models)
 
 
 def _voiced(job: JobContext, seg: Segment, text: str, speak: SpeechSource,
-            voice: VoicePlan) -> tuple[Audio, str]:
+            voice: VoicePlan) -> Spoken:
     """``text`` spoken for ``seg``, converted to its speaker's voice when the plan says so."""
-    speech, key = speak(seg, text)
+    spoken = speak(seg, text)
     profile = voice.profiles.get(seg.speaker)
     if not voice.keep or profile is None:
-        return speech, key
-    voicing = Voicing(key, speech, profile, voice.prosody.get(seg.id))
+        return spoken
+    voicing = Voicing(spoken.key, spoken.audio, profile, voice.prosody.get(seg.id))
     with job.timed("convert"):
-        return job.runner.run_keyed(ConvertVoice(job.backends), voicing)
+        audio, key = job.runner.run_keyed(ConvertVoice(job.backends), voicing)
+    converter = model_names(job.preset.stages["voice"])
+    return Spoken(audio, key, tuple(dict.fromkeys(spoken.models + tuple(converter))))
 
 
 def _spoken_length(speech: Audio) -> Seconds:

@@ -4,23 +4,40 @@ from __future__ import annotations
 from dubkit.jobs.project import Project, user_edit
 from dubkit.progress import StageProgress
 from dubkit.stages.context import JobContext
-from dubkit.steps.text import Sentence, Transcribe, Translate, Utterance
+from dubkit.steps.text import Passage, Sentence, Transcribe, TranscribePassage, Translate, Utterance
 from dubkit.translate import spans
 from dubkit.translate.base import TranslationRequest
 from dubkit.types import Audio, Segment
 
 
-def transcribe(job: JobContext, audio: Audio, segments: list[Segment],
-               source: str) -> list[Segment]:
-    step = Transcribe(job.backends)
-    out = []
+def transcribe(job: JobContext, audio: Audio, segments: list[Segment], source: str,
+               lines: frozenset[str] | None = None) -> list[Segment]:
+    """Every line with its source text (only ``lines`` heard again, when given). Where the
+    transcriber times words in ``source``, a speaker's lines close together are heard in one
+    pass and their words shared back out (``TranscribePassage``); otherwise, and for a line on
+    its own, each line is heard alone."""
+    transcriber = job.backends.get("transcription")
+    groups = (spans.passages(segments) if source in transcriber.word_times
+              else [[i] for i in range(len(segments))])
+    todo = [g for g in groups if lines is None or any(segments[i].id in lines for i in g)]
+    alone, together = Transcribe(job.backends), TranscribePassage(job.backends)
+    out = list(segments)
     with job.timed("transcribe"), \
-            StageProgress(job.progress, "transcribe", len(segments)) as bar:
-        for seg in segments:
-            clip = Utterance(job.audio_id, seg.start, seg.end, audio.slice(seg.start, seg.end),
-                             source)
-            out.append(seg.replace(source_text=job.runner.run(step, clip)))
-            bar.advance(seg.id)
+            StageProgress(job.progress, "transcribe", sum(len(g) for g in todo)) as bar:
+        for group in todo:
+            first, last = segments[group[0]], segments[group[-1]]
+            speech = Utterance(job.audio_id, first.start, last.end,
+                               audio.slice(first.start, last.end), source)
+            if len(group) == 1:
+                texts = [job.runner.run(alone, speech)]
+            else:
+                passage = Passage(speech, tuple((segments[i].start, segments[i].end)
+                                                for i in group))
+                texts = job.runner.run(together, passage)
+            for i, text in zip(group, texts, strict=True):
+                if lines is None or segments[i].id in lines:
+                    out[i] = segments[i].replace(source_text=text)
+                bar.advance(segments[i].id)
     return out
 
 

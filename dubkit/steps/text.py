@@ -7,6 +7,7 @@ from typing import Any
 from dubkit.backends import StageBackends
 from dubkit.jobs.cache import content_key
 from dubkit.steps.base import JSON, ItemStep, JsonValue
+from dubkit.translate import spans
 from dubkit.translate.base import TranslationRequest
 from dubkit.types import Audio, Seconds
 
@@ -40,6 +41,46 @@ class Transcribe(ItemStep[Utterance, str]):
 
     def process(self, item: Utterance) -> str:
         return self.backends.get("transcription").transcribe(item.audio, item.language).text
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A run of one speaker's lines heard in one pass: ``speech`` spans them all (the pauses
+    between them included), ``lines`` holds each line's (start, end) on the same track."""
+
+    speech: Utterance
+    lines: tuple[tuple[Seconds, Seconds], ...]
+
+
+class TranscribePassage(ItemStep[Passage, list[str]]):
+    """What is said in each line of a passage, for a transcriber that times its words
+    (``word_times``). Heard alone, a fragment comes back punctuated as a sentence of its own
+    ("ASK NOT!") and its words are guessed without the sentence around them; heard in one pass
+    with its neighbours, it is part of the sentence, and each word goes back to the line it was
+    spoken in (``spans.words_by_line``). A line no word fell in is heard alone."""
+
+    name = "transcribe"
+    codec = JSON
+
+    def __init__(self, backends: StageBackends) -> None:
+        self.backends = backends
+
+    def key(self, item: Passage) -> str:
+        u = item.speech
+        return content_key("transcribe-passage", u.track_id, u.start, u.end, u.language,
+                           [list(line) for line in item.lines],
+                           self.backends.fingerprint("transcription"))
+
+    def process(self, item: Passage) -> list[str]:
+        transcriber = self.backends.get("transcription")
+        u = item.speech
+        words = transcriber.transcribe_words(u.audio, u.language)
+        texts = spans.words_by_line(words, u.start, item.lines)
+        for i, (start, end) in enumerate(item.lines):
+            if not texts[i]:
+                alone = u.audio.slice(start - u.start, end - u.start)
+                texts[i] = transcriber.transcribe(alone, u.language).text
+        return texts
 
 
 class HearDub(Transcribe):

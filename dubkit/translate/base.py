@@ -14,7 +14,7 @@ import numpy as np
 from dubkit.analysis.language_id import Thresholds
 from dubkit.errors import InputError, UnsupportedLanguage
 from dubkit.languages import language_name
-from dubkit.types import ANALYSIS_RATE, Audio, Transcript
+from dubkit.types import ANALYSIS_RATE, Audio, Transcript, Word
 
 TASKS = ("transcribe", "translate")
 TARGET_PEAK_DBFS = -1.0  # what ASR input is brought to (quiet speech is missed by decoders' VADs)
@@ -66,6 +66,8 @@ class Transcriber(Protocol):
     # how sure ``language_probabilities`` must be for its answer to stand without asking the user
     # (``analysis.language_id.decide``); None where nobody measured the model
     language_thresholds: Thresholds | None
+    # the languages ``transcribe_words`` times each word in (empty: it cannot)
+    word_times: frozenset[str]
 
     def detect_language(self, audio: Audio) -> tuple[str, float]:
         """Most likely spoken language of 16 kHz mono speech and its probability."""
@@ -78,6 +80,11 @@ class Transcriber(Protocol):
     def transcribe(self, audio: Audio, language: str, task: str = "transcribe") -> Transcript:
         """Text of 16 kHz mono speech in ``language``. ``task="translate"`` gives English text
         where the model can translate (Whisper); other backends raise ``InputError``."""
+
+    def transcribe_words(self, audio: Audio, language: str) -> list[Word]:
+        """The words of 16 kHz mono speech in ``language`` (one of ``word_times``), each with
+        its time: what lets a speaker's run of lines be heard in one pass, with the context
+        that tells a fragment from a sentence, and shared back out among the lines."""
 
 
 @dataclass(frozen=True)

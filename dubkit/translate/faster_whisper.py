@@ -23,7 +23,7 @@ from dubkit.analysis.language_id import WHISPER_THRESHOLDS
 from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
 from dubkit.languages import is_language
 from dubkit.translate.base import asr_samples, check_transcription_request, top_language
-from dubkit.types import Audio, Transcript
+from dubkit.types import Audio, Transcript, Word
 
 _TOKEN_TO_ISO = {"jw": "jv"}  # Whisper's language tokens that are not ISO 639-1 codes
 _ISO_TO_TOKEN = {v: k for k, v in _TOKEN_TO_ISO.items()}
@@ -85,6 +85,7 @@ class FasterWhisperTranscriber:
         self.normalize = normalize
         self.multilingual, self.languages = _read_languages(self.path)
         self.can_translate = self.multilingual  # task="translate" gives English
+        self.word_times = self.languages  # cross-attention alignment, any language it hears
         # measured with Whisper base; larger Whispers are surer, so they are refused less
         self.language_thresholds = WHISPER_THRESHOLDS if self.multilingual else None
         self._model = None
@@ -149,22 +150,37 @@ class FasterWhisperTranscriber:
         code = self._check(language, task)
         return [self._transcribe(self._prepare(a), code, task) for a in audios]
 
+    def transcribe_words(self, audio: Audio, language: str) -> list[Word]:
+        """The words of the speech in ``audio`` in ``language``, timed by faster-whisper's
+        cross-attention alignment (seconds from the start of ``audio``)."""
+        code = self._check(language, "transcribe")
+        samples = self._prepare(audio)
+        if samples.size == 0:
+            return []
+        return [Word(w.word, float(w.start), float(w.end))
+                for s in self._decode(samples, code, "transcribe", word_timestamps=True)
+                for w in (s.words or ())]
+
     def _transcribe(self, samples: np.ndarray, code: str, task: str) -> Transcript:
         out_language = "en" if task == "translate" or not self.multilingual else code
         if samples.size == 0:
             return Transcript("", out_language)
+        # Segment texts carry their own leading space where the language uses spaces.
+        text = "".join(s.text for s in self._decode(samples, code, task))
+        text = "".join(text.split()) if out_language in _NO_SPACE else " ".join(text.split())
+        return Transcript(text, out_language)
+
+    def _decode(self, samples: np.ndarray, code: str, task: str, word_timestamps: bool = False):
         segments, _info = self.model.transcribe(
             samples,
             language=_ISO_TO_TOKEN.get(code, code) if self.multilingual else "en",
             task=task if self.multilingual else "transcribe",
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,
+            word_timestamps=word_timestamps,
             log_progress=False,
         )
-        # Segment texts carry their own leading space where the language uses spaces.
-        text = "".join(s.text for s in segments)
-        text = "".join(text.split()) if out_language in _NO_SPACE else " ".join(text.split())
-        return Transcript(text, out_language)
+        return segments
 
     def _check(self, language: str, task: str) -> str:
         return check_transcription_request(self.name, self.languages, language, task)

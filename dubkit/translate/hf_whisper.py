@@ -99,6 +99,7 @@ class HFWhisperTranscriber:
         # no checkpoint loaded this way was measured (the gpu preset's large-v3-turbo, random test
         # weights): the most probable language is taken as it is
         self.language_thresholds = None
+        self.word_times: frozenset[str] = frozenset()  # its own decoding loop times no words
         prompt_len = 4 if self.multilingual else 2  # sot, language, task, notimestamps
         limit = self.model.config.max_target_positions - prompt_len
         self.max_new_tokens = None if max_new_tokens is None else min(max_new_tokens, limit)

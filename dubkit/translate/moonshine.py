@@ -50,6 +50,7 @@ class MoonshineTranscriber:
     languages = frozenset({"en"})
     can_translate = False
     language_thresholds = None  # it cannot tell languages apart
+    word_times: frozenset[str] = frozenset()  # its lines carry no word times
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from dubkit.errors import InputError, UnsupportedLanguage
 from dubkit.languages import language_name
-from dubkit.types import Audio, Transcript
+from dubkit.types import Audio, Transcript, Word
 
 T = TypeVar("T")
 
@@ -28,6 +28,8 @@ class TranscriberRouter:
         # those of the first that has any: the one that detects (Moonshine has none, and cannot)
         self.language_thresholds = next((b.language_thresholds for b in self.backends.values()
                                          if b.language_thresholds is not None), None)
+        self.word_times = frozenset(code for code in self.languages
+                                    if code in self.backend_for(code).word_times)
 
     def backend_for(self, language: str) -> Any:
         code = (language or "").strip().lower()
@@ -55,3 +57,6 @@ class TranscriberRouter:
 
     def transcribe(self, audio: Audio, language: str, task: str = "transcribe") -> Transcript:
         return self.backend_for(language).transcribe(audio, language, task)
+
+    def transcribe_words(self, audio: Audio, language: str) -> list[Word]:
+        return self.backend_for(language).transcribe_words(audio, language)

@@ -16,10 +16,12 @@ import unicodedata
 from collections.abc import Sequence
 
 from dubkit.translate.llm_text import NO_SPACE, unshout
-from dubkit.types import Seconds, Segment
+from dubkit.types import Seconds, Segment, Word
 
 MAX_GAP: Seconds = 1.0  # a longer silence ends the sentence whatever the punctuation says
 MAX_SPAN: Seconds = 20.0  # longer spans are cut even mid-sentence (translators lose the thread)
+PASSAGE_GAP: Seconds = 2.0  # a speaker's lines closer than this are heard in one pass
+PASSAGE_SPAN: Seconds = 28.0  # and at most this long: one Whisper window (30 s)
 # A sentence is finished when the text ends in one of these (closing quotes and brackets aside).
 _FINAL = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*\s*$")
 # Cost of a cut, in shares of the text: after a comma or similar mark it is free; elsewhere
@@ -55,6 +57,42 @@ def sentence_spans(segments: Sequence[Segment]) -> list[list[int]]:
                 continue
         spans.append([i])
     return spans
+
+
+def passages(segments: Sequence[Segment]) -> list[list[int]]:
+    """Indices into ``segments`` grouped into passages to transcribe in one pass, in time
+    order: a line joins the one before it when both are the same speaker's, it starts under
+    ``PASSAGE_GAP`` after that one ends, and the passage stays within ``PASSAGE_SPAN``. Unlike
+    sentences, passages do not look at text (there is none yet)."""
+    order = sorted(range(len(segments)), key=lambda i: (segments[i].start, segments[i].id))
+    groups: list[list[int]] = []
+    for i in order:
+        seg = segments[i]
+        if groups:
+            prev, first = segments[groups[-1][-1]], segments[groups[-1][0]]
+            if (prev.speaker == seg.speaker and 0.0 <= seg.start - prev.end < PASSAGE_GAP
+                    and seg.end - first.start <= PASSAGE_SPAN):
+                groups[-1].append(i)
+                continue
+        groups.append([i])
+    return groups
+
+
+def words_by_line(words: Sequence[Word], offset: Seconds,
+                  lines: Sequence[tuple[Seconds, Seconds]]) -> list[str]:
+    """The text of each line (``(start, end)`` on the track) from words timed from ``offset``
+    on the same track: a word goes to the line its middle falls in, or else to the nearest
+    line (a word the aligner put in the pause between two lines)."""
+    if not lines:
+        return []
+    texts: list[list[str]] = [[] for _ in lines]
+    for word in words:
+        middle = offset + (word.start + word.end) / 2.0
+        nearest = min(range(len(lines)),
+                      key=lambda i: max(lines[i][0] - middle, middle - lines[i][1], 0.0))
+        texts[nearest].append(word.text)
+    # a word keeps the space before it where the language writes one; unspaced scripts have none
+    return [" ".join("".join(parts).split()) for parts in texts]
 
 
 def joined_source(segments: Sequence[Segment], span: Sequence[int]) -> str:

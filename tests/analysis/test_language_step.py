@@ -83,6 +83,7 @@ class _Deaf:
 
     languages = frozenset({"en"})
     language_thresholds = None
+    word_times: frozenset[str] = frozenset()
 
     def language_probabilities(self, audio: Audio) -> dict[str, float]:
         raise InputError("cannot tell")

@@ -119,3 +119,14 @@ def test_translate_spanish_speech_to_english(base):
     assert result.language == "en"
     assert len(words & {"the", "sand", "sands", "and", "is", "are", "with", "very", "little"}) >= 2
     assert not words & {"las", "arenas", "son", "muy", "poca"}
+
+
+def test_words_come_with_their_times_in_order(base, jfk):
+    words = base.transcribe_words(jfk, "en")
+    assert JFK_PHRASE in _words("".join(w.text for w in words))
+    assert all(0.0 <= w.start <= w.end <= jfk.duration + 0.5 for w in words)
+    assert all(a.start <= b.start for a, b in zip(words, words[1:]))
+    ask = next(w for w in words if w.text.strip().lower() == "ask")
+    assert 2.5 < ask.start < 4.0  # "ask not" follows the pause after "Americans"
+    assert base.word_times == base.languages
+    assert base.transcribe_words(Audio(np.zeros(0, dtype=np.float32), 16_000), "en") == []

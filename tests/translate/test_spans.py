@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from dubkit.translate.spans import MAX_GAP, joined_source, sentence_spans, share_out
-from dubkit.types import Segment
+from dubkit.translate.spans import (
+    MAX_GAP,
+    PASSAGE_GAP,
+    PASSAGE_SPAN,
+    joined_source,
+    passages,
+    sentence_spans,
+    share_out,
+    words_by_line,
+)
+from dubkit.types import Segment, Word
 
 JFK = [  # as Whisper base transcribes the three lines the sample's pauses make
     Segment("seg-0001", 0.30, 2.20, "S1", "And so my fellow Americans"),
@@ -80,3 +89,27 @@ def test_fewer_words_than_lines_leaves_the_last_lines_empty():
     assert share_out("", [1, 2], "es") == ["", ""]
     assert share_out("Sí", [1], "es") == ["Sí"]
     assert share_out("uno dos", [0, 0], "es") == ["uno", "dos"]  # no time known: even shares
+
+
+def test_a_speakers_close_lines_are_one_passage_until_a_pause_another_speaker_or_30_s():
+    lines = [
+        Segment("a", 0.0, 2.0, "S1"),
+        Segment("b", 2.0 + PASSAGE_GAP - 0.1, 5.0, "S1"),  # a pause under the gap: joins
+        Segment("c", 5.5, 6.0, "S2"),  # another speaker
+        Segment("d", 6.2, 7.0, "S1"),  # S1 again, after S2: a new passage
+        Segment("e", 7.0 + PASSAGE_GAP, 9.0, "S1"),  # a pause of the whole gap: a new one
+        Segment("f", 9.5, 9.1 + PASSAGE_SPAN, "S1"),  # would make the passage too long
+    ]
+    assert passages(lines) == [[0, 1], [2], [3], [4], [5]]
+    assert passages([lines[1], lines[0]]) == [[1, 0]]  # time order, whatever the list order
+
+
+def test_words_go_to_the_line_their_middle_falls_in_or_the_nearest():
+    lines = [(10.0, 12.0), (13.0, 15.0)]
+    words = [Word(" And", 0.0, 0.5), Word(" so,", 1.5, 2.3),  # middle 11.9: the first line
+             Word(" ask", 2.4, 3.2),  # middle 12.8, in the pause: nearer the second line
+             Word(" not.", 3.5, 4.0)]
+    assert words_by_line(words, 10.0, lines) == ["And so,", "ask not."]
+    assert words_by_line([Word("国", 0.1, 0.2), Word("が", 0.3, 0.4)], 10.0, lines) \
+        == ["国が", ""]  # unspaced scripts stay unspaced; a line no word fell in is empty
+    assert words_by_line(words, 10.0, []) == []
