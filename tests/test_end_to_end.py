@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import srt
 import webvtt
@@ -192,6 +193,20 @@ def test_diarize_writes_rttm(tmp_path):
     assert result.exit_code == 0, result.stderr
     lines = rttm.read_text().splitlines()
     assert lines and all(line.startswith("SPEAKER jfk 1 ") for line in lines)
+
+
+def test_diarize_of_silence_says_so_and_fails(tmp_path):
+    from dubkit import media
+    from dubkit.types import Audio
+
+    silent = tmp_path / "silent.wav"
+    media.write_audio(Audio(np.zeros(16000 * 3, np.float32), 16000), silent)
+    rttm = tmp_path / "silent.rttm"
+    result = CliRunner().invoke(cli, ["diarize", str(silent), "--preset", "tiny-test",
+                                      "--rttm", str(rttm)])
+    assert result.exit_code == 1 and not rttm.exists()
+    assert result.stderr.strip().splitlines() == [
+        "error: no speech found in silent.wav: nobody to diarize"], result.stderr
 
 
 def test_presets_and_doctor_list_tiny_test():

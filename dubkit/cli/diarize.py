@@ -8,7 +8,7 @@ import click
 
 from dubkit.analysis.rttm import write_rttm
 from dubkit.api import DEFAULT_PRESET, Dubber
-from dubkit.errors import InputError
+from dubkit.errors import InputError, NoSpeech
 from dubkit.jobs.atomic import atomic_path
 
 
@@ -22,6 +22,8 @@ from dubkit.jobs.atomic import atomic_path
 def diarize(input: str, rttm_path: Path | None, num_speakers: int | None, preset: str) -> None:
     """Write who spoke when in INPUT as RTTM."""
     result = Dubber(preset=preset).diarize(input, num_speakers=num_speakers)
+    if not result.turns:  # as ``translate`` does: an empty RTTM would read as a finding
+        raise NoSpeech(f"no speech found in {result.input.name}: nobody to diarize")
     uri = result.input.stem
     if rttm_path is None:
         write_rttm(result.turns, sys.stdout, uri)

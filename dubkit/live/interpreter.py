@@ -13,6 +13,7 @@ Times are seconds of input fed (the stream's own clock): at real-time pace they 
 """
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -45,6 +46,8 @@ from dubkit.watermark import Payload
 DEFAULT_PRESET = "live"
 SPEAKER = "live"  # the one speaker a live session voices
 PROFILE_SECONDS: Seconds = 6.0  # speech heard before the voice profile is made
+_CLAUSE_MARK = re.compile(r"[.!?…;:,](?=\s)|[。！？、，；：]")
+MIN_CLAUSE_CHARS = 16  # a streamed clause shorter than this waits for the next (it sounds chopped)
 MAX_REVISED_PHRASES = 3  # a caption revision joins at most this many phrases
 _SENTENCE_END = tuple(".?!。？！…")
 _GREETING = {"en": "Hello.", "es": "Hola.", "ja": "こんにちは。", "fr": "Bonjour.",
@@ -155,7 +158,8 @@ class Interpreter:
         self._synthesize = Synthesize(self.backends)
         self._convert = ConvertVoice(self.backends)
         self.max_delay = max_delay
-        self.first_words = first_words  # a long first clause is cut after so many words
+        # a long first clause is cut after so many words (a translation that is not streamed)
+        self.first_words = first_words
         self._previous_source = ""  # context for the next phrase's translation
         self._open: Caption | None = None  # the caption of a sentence not yet ended
         self._open_context = ""  # what was said before the open sentence began
@@ -322,17 +326,21 @@ class Interpreter:
         context = self._previous_source
         sentences = split_sentences(work.source_text) or [work.source_text]
         translated, part, started = [], 0, time.perf_counter()
+        streams = route == "text" and self.backends.get("translation").streams
         for sentence in sentences:
             request = TranslationRequest(sentence, previous=self._previous_source)
-            text = self._translate.process(
-                Sentence(route, request, self.source, self.target)).text.strip()
+            if streams:
+                text, part = self._speak_as_translated(work, request, part, started)
+            else:
+                text = self._translate.process(
+                    Sentence(route, request, self.source, self.target)).text.strip()
+                if not translated:
+                    self._handed_on(work, "translate", started)
+                for piece in clauses(text, first_words=None if part else self.first_words):
+                    self._speak(work, piece, part)
+                    part += 1
             self._previous_source = sentence
-            if not translated:
-                self._handed_on(work, "translate", started)
             translated.append(text)
-            for piece in clauses(text, first_words=None if part else self.first_words):
-                self._speak(work, piece, part)
-                part += 1
         work.target_text = join_sentences(translated, self.target)
         phrase = work.phrase
         caption = Caption(phrase.index, phrase.start, phrase.end, work.source_text,
@@ -341,6 +349,35 @@ class Interpreter:
         self._settle("spoken" if part else "silent")
         if route != "same":
             self._revise(caption, context)
+
+    def _speak_as_translated(self, work: _Work, request: TranslationRequest, part: int,
+                             started: float) -> tuple[str, int]:
+        """One sentence from a translator that streams, each clause spoken as soon as the
+        translation holds it whole (the listener hears the first clause while the model still
+        writes the rest). Returns the sentence's translation and the next part number."""
+        said = 0  # characters of the growing translation already spoken
+
+        def grown(text: str) -> None:
+            nonlocal said, part
+            cut = _clause_end(text, said)
+            if cut is None or len(text[said:cut].strip()) < MIN_CLAUSE_CHARS:
+                return
+            for piece in clauses(text[said:cut]):
+                if part == 0:
+                    self._handed_on(work, "translate", started)
+                self._speak(work, piece, part)
+                part += 1
+            said = cut
+
+        text, _ = self.backends.get("translation").translate_stream(
+            request, self.source, self.target, grown)
+        rest = text[said:].strip()
+        for piece in clauses(rest) if rest else ():
+            if part == 0:
+                self._handed_on(work, "translate", started)
+            self._speak(work, piece, part)
+            part += 1
+        return text.strip(), part
 
     def _revise(self, caption: Caption, context: str) -> None:
         """When the phrase before this one ended in the middle of a sentence (a pause, or the
@@ -437,3 +474,11 @@ class Interpreter:
     def _padding(self) -> Seconds:
         """How far the VAD pads a phrase past its speech (the end the listener hears)."""
         return float(self.backends.get("vad").padding)
+
+
+def _clause_end(text: str, start: int) -> int | None:
+    """Where the last clause of ``text`` after ``start`` that can no longer grow ends: after a
+    sentence or clause mark that more text follows (a mark at the very end may be "3." of
+    "3.5"), or None."""
+    ends = [m.end() for m in _CLAUSE_MARK.finditer(text, start) if m.end() < len(text)]
+    return ends[-1] if ends else None

@@ -35,6 +35,11 @@ class Synthesizer(Protocol):
     def voice_for(self, request: VoiceRequest) -> str:
         """The voice this backend will use for ``request`` (recorded in project.json)."""
 
+    def stock_voices(self, language: str) -> dict[str, str | None]:
+        """Every voice ``synthesize`` takes for ``language``, with its gender ("female",
+        "male") where the voice says: what a speaker may be given by who they sound like
+        (``synth.voice_match``)."""
+
     def synthesize(self, text: str, language: str, voice: str) -> Audio:
         """Mono speech for ``text`` at the backend's own sample rate."""
 

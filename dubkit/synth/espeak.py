@@ -295,6 +295,12 @@ class EspeakSynthesizer:
         base = self._voices[self._check(request.language)]
         return f"{base}+{self._spread.pick(request.speaker, request.gender or 'male')}"
 
+    def stock_voices(self, language: str) -> dict[str, str | None]:
+        """The language's voice in every female and male variant ("es+f3": female)."""
+        base = self._voices[self._check(language)]
+        return {**{f"{base}+{v}": "female" for v in FEMALE_VARIANTS},
+                **{f"{base}+{v}": "male" for v in MALE_VARIANTS}}
+
     def backend_for(self, language: str) -> str:
         """This synthesizer's name, once ``language`` is one it speaks."""
         self._check(language)

@@ -99,6 +99,14 @@ class HFVitsSynthesizer:
         speaker = candidates[zlib.crc32(request.speaker.encode()) % len(candidates)]
         return f"vits:{folder.name}:{speaker}"
 
+    def stock_voices(self, language: str) -> dict[str, str | None]:
+        """Every speaker of the language's model, gendered where ``dubkit.json`` says."""
+        folder = self._folder(language)
+        count = _speaker_count(folder)
+        genders = list(_read_card(folder).get("speakers") or [])
+        return {f"vits:{folder.name}:{i}": genders[i] if i < len(genders) else None
+                for i in range(count)}
+
     def backend_for(self, language: str) -> str:
         """This synthesizer's name, once ``language`` is one it speaks."""
         self._folder(language)

@@ -82,6 +82,11 @@ class KokoroSynthesizer:
         self._check(request.language)
         return self._spread.pick(request.speaker, request.gender)
 
+    def stock_voices(self, language: str) -> dict[str, str | None]:
+        """Every voice of the voices file, gendered by its name ("jf_alpha": female)."""
+        self._check(language)
+        return {v: {"f": "female", "m": "male"}.get(v[1:2]) for v in self.voices}
+
     def backend_for(self, language: str) -> str:
         """This synthesizer's name, once ``language`` is one it speaks."""
         self._check(language)

@@ -99,6 +99,14 @@ class OpenJTalkSynthesizer:
         self._check(request.language)
         return self.voices[-1] if request.gender == "male" else self.voices[0]
 
+    def stock_voices(self, language: str) -> dict[str, str | None]:
+        """The HTS voice and its lowered variant; which gender a voice file is, it does not
+        say (the lowered one is what ``voice_for`` gives a speaker estimated male)."""
+        self._check(language)
+        voices: dict[str, str | None] = {self.voices[0]: None}
+        voices.update({v: "male" for v in self.voices[1:]})
+        return voices
+
     def backend_for(self, language: str) -> str:
         """This synthesizer's name, once ``language`` is one it speaks."""
         self._check(language)

@@ -101,6 +101,11 @@ class PiperSynthesizer:
         self._check(request.language)
         return self._spread.pick(request.speaker, request.gender)
 
+    def stock_voices(self, language: str) -> dict[str, str | None]:
+        """The model's speakers; a Piper voice card does not say their gender."""
+        self._check(language)
+        return {name: None for name in self.voices}
+
     def backend_for(self, language: str) -> str:
         """This synthesizer's name, once ``language`` is one it speaks."""
         self._check(language)

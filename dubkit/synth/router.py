@@ -38,6 +38,11 @@ class LanguageRouter:
         label, backend = self._route(request.language)
         return f"{label}/{backend.voice_for(request)}"
 
+    def stock_voices(self, language: str) -> dict[str, str | None]:
+        """The voices of the backend that speaks ``language``, prefixed with its label."""
+        label, backend = self._route(language)
+        return {f"{label}/{v}": g for v, g in backend.stock_voices(language).items()}
+
     def synthesize(self, text: str, language: str, voice: str) -> Audio:
         label, _, inner = voice.partition("/")
         backend = self.backends.get(label)

@@ -5,7 +5,7 @@ and a live stream.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -100,6 +100,8 @@ class TranslationRequest:
 class TextTranslator(Protocol):
     name: str
     languages: frozenset[str]
+    # True when ``translate_stream`` hands out the translation while it is being generated
+    streams: bool
 
     def translate(
         self, requests: Sequence[TranslationRequest], source: str, target: str
@@ -111,6 +113,15 @@ class TextTranslator(Protocol):
     ) -> list[tuple[str, tuple[str, ...]]]:
         """``translate``, each with the reasons to review it that the translator found (e.g.
         ``translation-dropped-negation``); a translator that checks nothing gives ``()``."""
+
+    def translate_stream(
+        self, request: TranslationRequest, source: str, target: str,
+        on_text: Callable[[str], None],
+    ) -> tuple[str, tuple[str, ...]]:
+        """``translate_with_flags`` for one request, calling ``on_text`` with the translation
+        so far each time it grows (live speech starts on its first clause). Every text given
+        is a prefix of the one returned, so what was spoken of it stands; a translator that
+        cannot stream calls ``on_text`` once, with the whole."""
 
 
 @dataclass(frozen=True)

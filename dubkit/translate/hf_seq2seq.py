@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,15 @@ class HFSeq2SeqTranslator:
     ) -> list[tuple[str, tuple[str, ...]]]:
         """``translate`` with no flags: this translator checks nothing of its own."""
         return [(text, ()) for text in self.translate(requests, source, target)]
+
+    streams = False  # generate() hands out nothing before it ends
+
+    def translate_stream(self, request: TranslationRequest, source: str, target: str,
+                         on_text: Callable[[str], None]) -> tuple[str, tuple[str, ...]]:
+        """The whole translation, given to ``on_text`` once it is done."""
+        text, flags = self.translate_with_flags([request], source, target)[0]
+        on_text(text)
+        return text, flags
 
     def _check(self, code: str, role: str) -> str:
         norm = (code or "").strip().lower()

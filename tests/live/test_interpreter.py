@@ -265,3 +265,51 @@ def test_a_sentence_cut_across_phrases_is_revised_in_the_captions_only(jfk, tmp_
                                           if not any(set(r.revises) < set(o.revises)
                                                      for o in revisions))
     assert all(a.end <= b.start + 1e-6 for a, b in zip(cues, cues[1:]))
+
+
+def test_a_streaming_translator_is_spoken_clause_by_clause_as_it_writes(jfk):
+    """With a translator that streams, each clause is spoken once the translation holds it
+    whole, in order, and together they say the whole translation."""
+    from dubkit.backends import StageBackends
+    from dubkit.config import load_preset
+    from dubkit.translate.llm import LlamaCppTranslator
+
+    answer = "Una frase de prueba bastante larga, que sigue después de la coma, y termina aquí."
+    backends = StageBackends(load_preset("tiny-test"))
+    written = []  # the translation each clause was spoken from, as far as it was written
+
+    def generate(messages, tokens):
+        return answer
+
+    llm = LlamaCppTranslator("stub", generate=generate)
+    backends._built["translation"] = llm
+    live = Interpreter(backends.preset, to="es", source="en", backends=backends)
+    speak, spoken = live._speak, []
+
+    def spy(work, text, part):
+        spoken.append((work.phrase.index, part, text, written[-1] if written else ""))
+        speak(work, text, part)
+
+    live._speak = spy
+    grown = llm.translate_stream
+
+    def stream(request, source, target, on_text):
+        return grown(request, source, target, lambda text: (written.append(text), on_text(text)))
+
+    llm.translate_stream = stream
+    events = []
+    for chunk in _in_step(live, jfk):
+        live.feed(chunk)
+        events += live.events()
+    events += live.finish(timeout=120)
+    captions = [e for e in events if isinstance(e, Caption) and not e.revises]
+    phrases = {index for index, _, _, _ in spoken}
+    assert phrases and len(written) > 3
+    for index in phrases:
+        parts = [(part, text) for i, part, text, _ in spoken if i == index]
+        assert [p for p, _ in parts] == list(range(len(parts)))
+        caption = next(c for c in captions if c.index == index)
+        assert " ".join(text for _, text in parts) == caption.target_text
+    first = [(text, so_far) for _, part, text, so_far in spoken if part == 0]
+    assert all(text == "Una frase de prueba bastante larga," for text, _ in first)
+    assert any(so_far != answer for _, so_far in first)  # spoken before the rest was written

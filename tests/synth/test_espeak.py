@@ -50,6 +50,10 @@ def test_voice_choice_by_gender(tts):
     assert synth.voice_for(VoiceRequest("SPEAKER_00", "zh", "female")) == "cmn+f1"
     override = EspeakSynthesizer(languages=["en"], voices={"en": "en-US"})
     assert override.voice_for(VoiceRequest("SPEAKER_01", "en", "male")) == "en-US+m2"
+    stock = synth.stock_voices("fr")  # every variant, gendered, each one it can speak
+    assert sorted(g for g in stock.values()) == ["female"] * 5 + ["male"] * 7
+    assert women[0] in stock and man in stock
+    assert synth.synthesize("Bonjour.", "fr", next(iter(stock))).duration > 0.2
 
 
 def test_output_shape_level_and_determinism(tts):

@@ -83,6 +83,9 @@ def test_languages_voices_and_name(tts):
     assert tts.languages == frozenset({"ja", "es"})
     assert tts.voices == ["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]
     assert tts.name == "kokoro:kokoro-82m-ja"
+    assert tts.stock_voices("es") == {"jf_alpha": "female", "jf_gongitsune": "female",
+                                      "jf_nezumi": "female", "jf_tebukuro": "female",
+                                      "jm_kumo": "male"}
 
 
 def test_voice_choice_by_gender(tts):

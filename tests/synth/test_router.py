@@ -19,6 +19,9 @@ class Fake:
     def synthesize(self, text, language, voice):
         return Audio(np.full(10, len(voice), np.float32), self.rate)
 
+    def stock_voices(self, language):
+        return {"f1": "female", "m1": "male"}
+
 
 def router():
     return LanguageRouter([("kokoro", Fake("k", {"ja", "es"}, 24000)),
@@ -34,6 +37,11 @@ def test_first_backend_that_speaks_the_language_wins():
     assert r.voice_for(VoiceRequest("S0", "fr", "male")) == "espeak/male-voice"
     assert r.synthesize("hola", "es", "kokoro/female-voice").rate == 24000
     assert r.synthesize("salut", "fr", "espeak/male-voice").rate == 22050
+
+
+def test_stock_voices_are_those_of_the_backend_that_speaks_the_language():
+    assert router().stock_voices("es") == {"kokoro/f1": "female", "kokoro/m1": "male"}
+    assert router().stock_voices("fr") == {"espeak/f1": "female", "espeak/m1": "male"}
 
 
 def test_unknown_language_names_the_supported_ones():

@@ -156,6 +156,83 @@ def test_sentences_are_translated_one_by_one_and_rejoined():
     assert all(tokens < 64 for _, tokens in engine.calls)  # bounded by the input length
 
 
+def test_consecutive_lines_continue_one_chat_so_each_call_only_adds_its_turn():
+    from dubkit.translate.llm import _CHAIN_TURNS
+
+    lines = [f"Line number {n} is here." for n in range(_CHAIN_TURNS + 3)]
+    translator, engine = stub(*[f"La línea {n} está aquí." for n in range(len(lines))])
+    for i, line in enumerate(lines):
+        translator.translate([TranslationRequest(line, previous=lines[i - 1] if i else "")],
+                             "en", "es")
+    turns = [len(messages) // 2 for messages, _ in engine.calls]  # earlier turns in each call
+    assert turns == [0, 1, 2, 3, 4, 1, 2]  # past _CHAIN_TURNS it starts again from its last turn
+    # every call's earlier turns are the previous call's messages and reply, unchanged: the
+    # prefix llama.cpp has cached
+    for (before, _), (after, _), reply in zip(engine.calls[:4], engine.calls[1:5],
+                                              engine.replies):
+        assert after[:-1] == before + [{"role": "assistant", "content": reply}]
+    # a line whose translation failed its checks ends the chat; so does a line out of order
+    translator, engine = stub("La línea uno.", "Line two is here.", "Line two is here.",
+                              "La línea tres.", "La línea cuatro.", max_retries=1)
+    requests = [TranslationRequest("Line one is here."),
+                TranslationRequest("Line two is here.", previous="Line one is here."),
+                TranslationRequest("Line three is here.", previous="Line two is here."),
+                TranslationRequest("Line four is here.", previous="Line one is here.")]
+    translator.translate(requests, "en", "es")
+    # line two echoed twice (flagged): line three has no chat and no memory to follow; line
+    # four follows line one, out of order: a new chat from the memory of line one
+    assert [len(m) for m, _ in engine.calls] == [1, 3, 3, 1, 3]
+
+
+def test_a_streamed_translation_is_handed_out_as_it_grows_once_it_passes_the_script_checks():
+    answer = "No preguntes qué puede hacer tu país por ti."
+    translator, engine = stub(answer)
+    seen = []
+    text, flags = translator.translate_stream(TranslationRequest(KENNEDY), "en", "es",
+                                              seen.append)
+    assert (text, flags) == (answer, ()) and len(engine.calls) == 1
+    assert seen[-1] == answer and len(seen) > 3
+    assert all(answer.startswith(part) for part in seen)  # each one a prefix of the whole
+    assert all(len(part) >= 12 for part in seen)  # nothing before the script checks judged it
+    # an echo is never handed out: the sentence is asked again (the echo counts as the first
+    # try) and the answer handed out whole
+    translator, engine = stub(KENNEDY, answer)
+    seen = []
+    assert translator.translate_stream(TranslationRequest(KENNEDY), "en", "es",
+                                       seen.append) == (answer, ())
+    assert seen == [answer] and len(engine.calls) == 2
+
+
+def test_a_streamed_answer_that_lost_a_negation_is_flagged_not_asked_again():
+    translator, engine = stub("Pregunta qué puede hacer tu país por ti.")
+    seen = []
+    text, flags = translator.translate_stream(TranslationRequest(KENNEDY), "en", "es",
+                                              seen.append)
+    assert flags == ("translation-negation",) and len(engine.calls) == 1
+    assert seen[-1] == text  # it was handed out; the flag tells the captions
+
+
+def test_the_engines_stream_is_read_and_a_callbacks_error_is_not_lost():
+    class Server:  # calls back with llama.cpp's chunks, as xllamacpp does
+        def handle_chat_completions(self, request, callback):
+            assert request["stream"]
+            callback({"choices": [{"delta": {"role": "assistant", "content": None}}]})
+            for piece in ("Hola", ", ", "mundo", "."):
+                callback({"choices": [{"delta": {"content": piece}}]})
+
+    translator = LlamaCppTranslator("stub", generate=lambda m, n: "")
+    translator._generate, translator._server = None, Server()
+    seen = []
+    assert translator._chat([], 8, seen.append) == "Hola, mundo."
+    assert seen == ["Hola", "Hola, ", "Hola, mundo", "Hola, mundo."]
+
+    def fail(text):
+        raise RuntimeError("the loudspeaker is gone")
+
+    with pytest.raises(RuntimeError, match="loudspeaker"):
+        translator._chat([], 8, fail)
+
+
 def test_previous_line_is_an_earlier_turn_when_this_object_translated_it():
     translator, engine = stub("Perdió su llave.", "La encontró esta mañana.")
     first = TranslationRequest("She lost her key.", next="She found it this morning.")
