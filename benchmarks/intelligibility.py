@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
+
 SENTENCES = Path(__file__).resolve().parent / "data" / "intelligibility_sentences.json"
 GENDERS = ("female", "male")
 
@@ -85,15 +87,6 @@ def normalise(text: str, language: str) -> str:
         text = text.replace("\u093c", "")  # nukta: ज़ and ज are both written
     text = text.lower()
     return "".join(c for c in text if unicodedata.category(c)[0] not in "PSZC")
-
-
-def edit_distance(ref: str, hyp: str) -> int:
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1]
 
 
 @dataclass(frozen=True)
@@ -163,7 +156,8 @@ def measure(synth: Any, transcriber: Any, language: str, sentences: list[str],
         detected, _ = transcriber.detect_language(audio)
         ref, hyp = normalise(text, language), normalise(hypothesis, language)
         clip = Clip(synth.name, language, i, text, voice, hypothesis, detected,
-                    edit_distance(ref, hyp), len(ref), round(audio.duration, 2), round(spent, 2))
+                    Levenshtein.distance(ref, hyp), len(ref), round(audio.duration, 2),
+                    round(spent, 2))
         if log is not None:
             log.write(json.dumps({"key": key, **asdict(clip)}, ensure_ascii=False) + "\n")
             log.flush()

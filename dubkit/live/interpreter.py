@@ -357,26 +357,26 @@ class Interpreter:
         writes the rest). Returns the sentence's translation and the next part number."""
         said = 0  # characters of the growing translation already spoken
 
-        def grown(text: str) -> None:
-            nonlocal said, part
-            cut = _clause_end(text, said)
-            if cut is None or len(text[said:cut].strip()) < MIN_CLAUSE_CHARS:
-                return
-            for piece in clauses(text[said:cut]):
+        def speak(pieces: list[str]) -> None:
+            nonlocal part
+            for piece in pieces:
                 if part == 0:
                     self._handed_on(work, "translate", started)
                 self._speak(work, piece, part)
                 part += 1
+
+        def grown(text: str) -> None:
+            nonlocal said
+            cut = _clause_end(text, said)
+            if cut is None or len(text[said:cut].strip()) < MIN_CLAUSE_CHARS:
+                return
+            speak(clauses(text[said:cut]))
             said = cut
 
         text, _ = self.backends.get("translation").translate_stream(
             request, self.source, self.target, grown)
         rest = text[said:].strip()
-        for piece in clauses(rest) if rest else ():
-            if part == 0:
-                self._handed_on(work, "translate", started)
-            self._speak(work, piece, part)
-            part += 1
+        speak(clauses(rest) if rest else [])
         return text.strip(), part
 
     def _revise(self, caption: Caption, context: str) -> None:

@@ -16,19 +16,8 @@ from dubkit.errors import InputError  # noqa: E402
 from dubkit.jobs.cache import StageCache  # noqa: E402
 from dubkit.runners.cached import CachedRunner  # noqa: E402
 from dubkit.steps.analysis import DetectLanguage, LanguageProbe  # noqa: E402
-from dubkit.testing.signals import two_voices  # noqa: E402
 from dubkit.translate.router import TranscriberRouter  # noqa: E402
 from dubkit.types import Audio, SpeechRegion  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def backends() -> StageBackends:
-    return StageBackends(load_preset("tiny-test"))
-
-
-@pytest.fixture(scope="module")
-def voices() -> Audio:
-    return two_voices()[0]
 
 
 def _probe(voices: Audio, regions: list[SpeechRegion], track: str = "track") -> LanguageProbe:

@@ -14,19 +14,7 @@ from dubkit.steps.speech import FitTiming, Slotting, Speakable, Synthesize
 from dubkit.steps.text import Sentence, Transcribe, Translate, Utterance
 from dubkit.synth.base import VoiceRequest
 from dubkit.synth.fit import TempoFitter
-from dubkit.testing.signals import two_voices
 from dubkit.translate.base import TranslationRequest
-from dubkit.types import Audio
-
-
-@pytest.fixture(scope="module")
-def backends() -> StageBackends:
-    return StageBackends(load_preset("tiny-test"))
-
-
-@pytest.fixture(scope="module")
-def voices() -> Audio:
-    return two_voices()[0]
 
 
 def test_find_speech_on_a_real_signal(backends, voices):
