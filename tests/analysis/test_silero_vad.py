@@ -67,7 +67,7 @@ def test_real_speech_against_reference(vad: SileroVad, folder: str, name: str) -
 
 def test_chunked_equals_whole_real_speech(vad: SileroVad) -> None:
     audio = load("diar_picovoice_falcon/test.wav")
-    whole = vad.detect(audio)
+    whole = feed_in_chunks(vad, audio, [audio.num_samples])
     assert len(whole) == 3
     for sizes in ([512], [1600], [16_000], [7, 4000, 333, 16_001, 1]):
         assert feed_in_chunks(vad, audio, sizes) == whole
@@ -75,7 +75,7 @@ def test_chunked_equals_whole_real_speech(vad: SileroVad) -> None:
 
 def test_chunked_equals_whole_quiet_speech(vad: SileroVad) -> None:
     audio = load("fleurs_asr/fleurs-en-004.ogg")  # peak -49 dBFS: the running gain is at work
-    whole = vad.detect(audio)
+    whole = feed_in_chunks(vad, audio, [audio.num_samples])
     assert whole
     for sizes in ([5000], [511, 513, 20_000]):
         assert feed_in_chunks(vad, audio, sizes) == whole
@@ -104,6 +104,22 @@ def test_running_gain_finds_more_of_quiet_speech(vad: SileroVad) -> None:
     assert total(gained) == pytest.approx(total(loud), rel=0.05)
 
 
+def test_room_noise_before_the_first_word_is_not_speech(vad: SileroVad) -> None:
+    # AMI trn04 opens with 14 s of far-field room noise. A stream lifts it to full scale until
+    # speech comes and calls much of it speech; detect gives it the gain of the speech after it.
+    audio = load("diar_ami_excerpts/trn04.wav").slice(0.0, 30.0)
+    reference = read_rttm(DATA / "diar_ami_excerpts" / "reference.rttm")["trn04"]
+    first_word = min(t.start for t in reference)
+    assert first_word > 14.0
+    streamed = feed_in_chunks(vad, audio, [16_000])
+    assert covered(streamed, 0.0, first_word) > 3.0  # measured 6.3 s: what detect avoids
+    regions = vad.detect(audio)
+    assert covered(regions, 0.0, first_word) < 0.5  # measured 0.06 s
+    speech = [t for t in reference if t.end <= 30.0]
+    found = sum(covered(regions, t.start, t.end) for t in speech)
+    assert found > 0.8 * sum(t.duration for t in speech)  # measured 85 % (overlaps counted twice)
+
+
 def test_silence_and_noise_give_nothing(vad: SileroVad) -> None:
     assert vad.detect(Audio(np.zeros(3 * RATE, np.float32), RATE)) == []
     assert vad.detect(Audio(np.zeros(0, np.float32), RATE)) == []
@@ -114,7 +130,7 @@ def test_silence_and_noise_give_nothing(vad: SileroVad) -> None:
 
 def test_stream_reports_before_flush_and_resets(vad: SileroVad) -> None:
     audio = load("diar_picovoice_falcon/test.wav")
-    whole = vad.detect(audio)
+    whole = feed_in_chunks(vad, audio, [audio.num_samples])
     stream = vad.stream()
     early = stream.feed(audio.slice(0.0, 6.0))
     assert early == whole[:1]  # the first region closed long before 6 s
@@ -125,6 +141,10 @@ def test_stream_reports_before_flush_and_resets(vad: SileroVad) -> None:
     assert stream.flush() == []
     stream.reset()
     assert stream.feed(audio) + stream.flush() == whole
+    with pytest.raises(InputError):
+        stream.feed_whole(audio.samples)  # the whole recording needs a fresh stream
+    stream.reset()
+    assert stream.feed_whole(audio.samples) == vad.detect(audio)
 
 
 def test_rates_channels_and_options(vad: SileroVad) -> None:
