@@ -5,6 +5,13 @@ from functools import cache
 
 from dubkit.errors import UnsupportedLanguage
 
+# Written without spaces between words.
+NO_SPACE = frozenset({"ja", "zh", "th", "lo", "my", "km", "bo"})
+# Written about a syllable to a character (kana, kanji or hanzi, Hangul): a character holds
+# about three letters' worth of speech (Open JTalk speaks 6.4 characters of Japanese a second,
+# espeak-ng 17.8 of Spanish), so lengths counted in characters scale down for these.
+SYLLABIC_SCRIPT = frozenset({"ja", "zh", "yue", "ko"})
+
 
 @cache
 def _by_alpha_2() -> dict[str, object]:

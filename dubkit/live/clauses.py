@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import re
 
+from dubkit.languages import SYLLABIC_SCRIPT
+
+MIN_CLAUSE_CHARS = 16  # about 0.9 s of espeak-ng Spanish: a shorter clause sounds chopped
+MIN_CLAUSE_CHARS_SYLLABIC = 6  # the same 0.9 s of Open JTalk Japanese
+
 # after a sentence or clause mark, but not inside a number ("3.5", "1,000")
 _BREAK = re.compile(r"(?<=[.!?…。！？、，,;:；：])(?!\d)\s*")
 
 
-def clauses(text: str, min_chars: int = 16, first_words: int | None = None) -> list[str]:
+def min_clause_chars(language: str) -> int:
+    """The shortest clause spoken alone in ``language``: the same time spoken in every one."""
+    return MIN_CLAUSE_CHARS_SYLLABIC if language in SYLLABIC_SCRIPT else MIN_CLAUSE_CHARS
+
+
+def clauses(text: str, min_chars: int = MIN_CLAUSE_CHARS,
+            first_words: int | None = None) -> list[str]:
     """``text`` cut after its sentence and clause marks into pieces of at least ``min_chars``
     characters (a shorter piece joins the next; the last may be short): pieces too short sound
     chopped, and the first one decides how soon anything is heard. ``first_words``: the first

@@ -29,7 +29,7 @@ from dubkit.config import Preset, load_preset
 from dubkit.errors import InputError
 from dubkit.jobs.consent import Consent
 from dubkit.languages import check_language
-from dubkit.live.clauses import clauses
+from dubkit.live.clauses import clauses, min_clause_chars
 from dubkit.live.phrases import Phrase, PhraseCutter
 from dubkit.registry import model_names, voice_models
 from dubkit.runners.stream import Stage, StreamRunner
@@ -47,7 +47,6 @@ DEFAULT_PRESET = "live"
 SPEAKER = "live"  # the one speaker a live session voices
 PROFILE_SECONDS: Seconds = 6.0  # speech heard before the voice profile is made
 _CLAUSE_MARK = re.compile(r"[.!?…;:,](?=\s)|[。！？、，；：]")
-MIN_CLAUSE_CHARS = 16  # a streamed clause shorter than this waits for the next (it sounds chopped)
 MAX_REVISED_PHRASES = 3  # a caption revision joins at most this many phrases
 _SENTENCE_END = tuple(".?!。？！…")
 _GREETING = {"en": "Hello.", "es": "Hola.", "ja": "こんにちは。", "fr": "Bonjour.",
@@ -160,9 +159,11 @@ class Interpreter:
         self.max_delay = max_delay
         # a long first clause is cut after so many words (a translation that is not streamed)
         self.first_words = first_words
+        self._clause_chars = min_clause_chars(self.target)
         self._previous_source = ""  # context for the next phrase's translation
         self._open: Caption | None = None  # the caption of a sentence not yet ended
         self._open_context = ""  # what was said before the open sentence began
+        self._said: dict[str, str] = {}  # the open captions' sentences and their translations
         self._cursor: Seconds = 0.0  # when the speech scheduled so far ends
         self._mark_time = 0.05  # seconds the last watermark embedding took
         self._released = 0  # phrases handed to the threads
@@ -336,10 +337,12 @@ class Interpreter:
                     Sentence(route, request, self.source, self.target)).text.strip()
                 if not translated:
                     self._handed_on(work, "translate", started)
-                for piece in clauses(text, first_words=None if part else self.first_words):
+                for piece in clauses(text, self._clause_chars,
+                                     first_words=None if part else self.first_words):
                     self._speak(work, piece, part)
                     part += 1
             self._previous_source = sentence
+            self._said[sentence] = text
             translated.append(text)
         work.target_text = join_sentences(translated, self.target)
         phrase = work.phrase
@@ -368,37 +371,54 @@ class Interpreter:
         def grown(text: str) -> None:
             nonlocal said
             cut = _clause_end(text, said)
-            if cut is None or len(text[said:cut].strip()) < MIN_CLAUSE_CHARS:
+            if cut is None or len(text[said:cut].strip()) < self._clause_chars:
                 return
-            speak(clauses(text[said:cut]))
+            speak(clauses(text[said:cut], self._clause_chars))
             said = cut
 
         text, _ = self.backends.get("translation").translate_stream(
             request, self.source, self.target, grown)
         rest = text[said:].strip()
-        speak(clauses(rest) if rest else [])
+        speak(clauses(rest, self._clause_chars) if rest else [])
         return text.strip(), part
 
     def _revise(self, caption: Caption, context: str) -> None:
         """When the phrase before this one ended in the middle of a sentence (a pause, or the
-        ``max_phrase`` cut), translate them again as one text and send the captions a revision
-        (``context``: the text said before this phrase). Only while no phrase waits: a
-        revision must not delay speech."""
+        ``max_phrase`` cut), send the captions a revision of the two as one text (``context``:
+        the text said before this phrase). A revision must not delay speech: it is made only
+        while no phrase waits, and only the sentence the pause cut is translated again (the
+        others keep the translation that was spoken)."""
         before, self._open = self._open, None
         joined = caption
         if before is not None and before.index + 1 == caption.index and self.pending == 0:
-            source = f"{before.source_text} {caption.source_text}"
-            request = TranslationRequest(source, previous=self._open_context)
-            text = self._translate.process(
-                Sentence("text", request, self.source, self.target)).text.strip()
-            joined = Caption(caption.index, before.start, caption.end, source, text,
-                             (*(before.revises or (before.index,)), caption.index))
+            joined = self._joined(before, caption)
             self._emit(joined)
         else:
             self._open_context = context
         if not caption.source_text.rstrip().endswith(_SENTENCE_END) and \
                 len(joined.revises or (joined.index,)) < MAX_REVISED_PHRASES:
             self._open = joined
+        if self._open is None:
+            self._said.clear()
+
+    def _joined(self, before: Caption, caption: Caption) -> Caption:
+        """``before`` and ``caption`` as one caption. The next phrase's context becomes the
+        whole last sentence rather than its end in ``caption``."""
+        source = f"{before.source_text} {caption.source_text}"
+        texts, previous = [], self._open_context
+        for sentence in split_sentences(source) or [source]:
+            text = self._said.get(sentence)
+            if text is None:
+                request = TranslationRequest(sentence, previous=previous)
+                text = self._translate.process(
+                    Sentence("text", request, self.source, self.target)).text.strip()
+                self._said[sentence] = text
+            texts.append(text)
+            previous = sentence
+        self._previous_source = previous
+        return Caption(caption.index, before.start, caption.end, source,
+                       join_sentences(texts, self.target),
+                       (*(before.revises or (before.index,)), caption.index))
 
     def _speak(self, work: _Work, text: str, part: int) -> None:
         """One clause spoken, marked in phase with the session's timeline and scheduled after

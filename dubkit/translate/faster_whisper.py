@@ -21,13 +21,12 @@ import numpy as np
 
 from dubkit.analysis.language_id import WHISPER_THRESHOLDS
 from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
-from dubkit.languages import is_language
+from dubkit.languages import NO_SPACE, is_language
 from dubkit.translate.base import asr_samples, check_transcription_request, top_language
 from dubkit.types import Audio, Transcript, Word
 
 _TOKEN_TO_ISO = {"jw": "jv"}  # Whisper's language tokens that are not ISO 639-1 codes
 _ISO_TO_TOKEN = {v: k for k, v in _TOKEN_TO_ISO.items()}
-_NO_SPACE = frozenset({"ja", "zh", "th", "lo", "my", "km", "bo"})  # no spaces between words
 _LANGUAGE_TOKEN = re.compile(r"^<\|([a-z]{2,3})\|>$")
 _MULTILINGUAL_VOCAB = 51865  # CTranslate2 treats a Whisper vocabulary this large as multilingual
 _REQUIRED = ("model.bin", "config.json", "tokenizer.json")
@@ -167,7 +166,7 @@ class FasterWhisperTranscriber:
             return Transcript("", out_language)
         # Segment texts carry their own leading space where the language uses spaces.
         text = "".join(s.text for s in self._decode(samples, code, task))
-        text = "".join(text.split()) if out_language in _NO_SPACE else " ".join(text.split())
+        text = "".join(text.split()) if out_language in NO_SPACE else " ".join(text.split())
         return Transcript(text, out_language)
 
     def _decode(self, samples: np.ndarray, code: str, task: str, word_timestamps: bool = False):

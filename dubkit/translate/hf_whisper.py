@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
-from dubkit.languages import is_language
+from dubkit.languages import NO_SPACE, is_language
 from dubkit.translate.base import check_transcription_request, top_language
 from dubkit.types import Audio, Transcript
 
@@ -21,7 +21,6 @@ from dubkit.types import Audio, Transcript
 _TOKEN_TO_ISO = {"jw": "jv"}
 
 # Languages written without spaces between words: window texts are joined without one.
-_NO_SPACE = frozenset({"ja", "zh", "th", "lo", "my", "km", "bo"})
 
 _MIN_TAIL_SECONDS = 0.2  # a shorter last window after a cut is silence; Whisper would invent text
 _CUT_FRAME = 320  # samples (20 ms at 16 kHz) in the energy search for a cut point
@@ -157,7 +156,7 @@ class HFWhisperTranscriber:
         texts: list[str] = []
         for start in range(0, len(pieces), self.batch_size):
             texts.extend(self._generate(pieces[start : start + self.batch_size], code, task))
-        joiner = "" if out_language in _NO_SPACE else " "
+        joiner = "" if out_language in NO_SPACE else " "
         results = []
         for i in range(len(audios)):
             parts = [t for t, o in zip(texts, owner, strict=True) if o == i and t]

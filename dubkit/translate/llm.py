@@ -29,7 +29,7 @@ from dubkit.errors import (
     ModelUnavailable,
     UnsupportedLanguage,
 )
-from dubkit.languages import is_language, language_name
+from dubkit.languages import SYLLABIC_SCRIPT, is_language, language_name
 from dubkit.translate.base import TranslationRequest
 from dubkit.translate.faithfulness import Finding, check_faithfulness, retry_note
 from dubkit.translate.llm_text import (
@@ -64,8 +64,10 @@ _MEMORY = 256  # past lines (and sentences) remembered as context for the next o
 # recomputed whole (about 0.9 s of a 1.7 s Spanish sentence on 2 cores, the live preset).
 _CHAIN_TURNS = 4
 # A streamed answer is judged by the script checks (echo, wrong script) once it holds this many
-# characters, before any of it is handed out: enough to tell Spanish from echoed English.
+# characters, before any of it is handed out: enough to tell Spanish from echoed English. Kana,
+# kanji and Hangul tell their script in fewer, and hold more speech each (``SYLLABIC_SCRIPT``).
 _JUDGE_CHARS = 12
+_JUDGE_CHARS_SYLLABIC = 6
 _PLAIN = "Translate the following {src} text into {tgt}. Output only the translation."
 _SYSTEM = (
     "You are a professional {src} to {tgt} translator. You answer with the {tgt} translation "
@@ -181,11 +183,11 @@ class LlamaCppTranslator:
     ) -> tuple[str, tuple[str, ...]]:
         """``translate_with_flags`` for one sentence, ``on_text`` called with the cleaned
         answer each time it grows. The answer is judged by the script checks once it holds
-        ``_JUDGE_CHARS`` characters, before any of it is handed out: one that fails (an echo,
-        the wrong script) is never handed out, and the sentence is asked again as
-        ``translate_with_flags`` asks it, then handed out whole. The meaning checks judge the
-        finished answer; what they find is a flag only, since the answer was handed out. A
-        request of several sentences is translated whole, then handed out."""
+        ``_JUDGE_CHARS`` characters (fewer in a syllabic script), before any of it is handed
+        out: one that fails (an echo, the wrong script) is never handed out, and the sentence is
+        asked again as ``translate_with_flags`` asks it, then handed out whole. The meaning
+        checks judge the finished answer; what they find is a flag only, since the answer was
+        handed out. A request of several sentences is translated whole, then handed out."""
         source, target = self._check(source), self._check(target)
         sentences = split_sentences(unshout(request.text))
         if source == target or len(sentences) != 1 or request.max_chars is not None \
@@ -196,22 +198,32 @@ class LlamaCppTranslator:
         sentence = sentences[0]
         history = self._history(request.previous, source, target)
         messages = history + self._messages(sentence, None, source, target, 0, ())
-        handed, verdict = "", None  # handed out so far; the script checks' verdict
+        handed = ""  # handed out so far
+        problem: tuple[str, ...] | None = None  # the script checks' verdict; () passed
+        judge_at = _JUDGE_CHARS_SYLLABIC if target in SYLLABIC_SCRIPT else _JUDGE_CHARS
 
-        def grown(reply: str) -> None:
-            nonlocal handed, verdict
+        def grown(reply: str) -> bool:
+            nonlocal handed, problem
             text = clean_output(reply, sentence, (source, target))
-            if verdict is None and len(text) >= _JUDGE_CHARS:
-                verdict = not (translation_flags(sentence, text, source, target)
-                               or _starts_as_echo(sentence, text))
-            if verdict and text.startswith(handed) and len(text) > len(handed):
+            if problem is None and len(text) >= judge_at:
+                problem = translation_flags(sentence, text, source, target) or (
+                    (FLAG_ECHO,) if _starts_as_echo(sentence, text) else ())
+            if problem and self.max_retries:
+                return True  # rejected, and it will be asked again: stop writing it
+            if problem == () and text.startswith(handed) and len(text) > len(handed):
                 handed = text
                 on_text(text)
+            return False
 
         reply = self._chat(messages, self._max_tokens(sentence), grown)
+        if problem and self.max_retries:  # stopped unsaid: asked again, the problem stated
+            text, flags = self._sentence(sentence, request.previous, None, source, target,
+                                         failed=problem)
+            on_text(text)
+            return text, flags
         text = clean_output(reply, sentence, (source, target))
         flags = translation_flags(sentence, text, source, target)
-        if not handed and (flags or verdict is False):  # nothing said yet: ask as usual
+        if not handed and (flags or problem):  # never handed out: ask as usual
             text, flags = self._sentence(sentence, request.previous, None, source, target, reply)
             on_text(text)
             return text, flags
@@ -240,19 +252,20 @@ class LlamaCppTranslator:
 
     def _sentence(
         self, sentence: str, previous: str, budget: int | None, source: str, target: str,
-        first_reply: str | None = None,
+        first_reply: str | None = None, failed: tuple[str, ...] = (),
     ) -> tuple[str, tuple[str, ...]]:
         """One sentence, asked again while its answer fails the checks; ``first_reply``: the
-        answer the first (plain) request already got."""
+        answer the first (plain) request already got; ``failed``: the first request was asked
+        and its answer, stopped while written, failed these checks (it is no candidate)."""
         if not any(ch.isalpha() for ch in sentence):
             return sentence, ()  # numbers, symbols: nothing to translate
         max_tokens = self._max_tokens(sentence)
         history = self._history(previous, source, target)
         candidates = []  # (rank, attempt, text, flags)
-        problem: tuple[str, ...] = ()
+        problem: tuple[str, ...] = failed
         lost: tuple[Finding, ...] = ()
         rechecks = self.faithfulness_retries
-        for attempt in range(self.max_retries + 1):
+        for attempt in range(1 if failed else 0, self.max_retries + 1):
             messages = history + self._messages(
                 sentence, budget, source, target, attempt, problem, lost)
             if attempt >= 2:  # greedy decoding repeats itself: change the conversation too
@@ -368,13 +381,15 @@ class LlamaCppTranslator:
     # -- the engine ----------------------------------------------------------------------
 
     def _chat(self, messages: list[dict[str, str]], max_tokens: int,
-              on_reply: Callable[[str], None] | None = None) -> str:
+              on_reply: Callable[[str], bool | None] | None = None) -> str:
         """The model's reply; ``on_reply`` is called with the reply so far as it grows (a
-        ``generate`` stand-in's reply is handed out word by word)."""
+        ``generate`` stand-in's reply is handed out word by word), and a true answer from it
+        stops the writing there."""
         if self._generate is not None:
             reply = self._generate(messages, max_tokens)
             for match in re.finditer(r"\S+", reply) if on_reply is not None else ():
-                on_reply(reply[:match.end()])
+                if on_reply(reply[:match.end()]):
+                    return reply[:match.end()]
             return reply
         request = {
             "messages": messages,
@@ -390,15 +405,14 @@ class LlamaCppTranslator:
             return reply["choices"][0]["message"].get("content") or ""
         return self._chat_streamed(request, on_reply)
 
-    def _chat_streamed(self, request: dict, on_reply: Callable[[str], None]) -> str:
-        """The reply of a streamed request. The engine calls back from native code, where a
-        Python exception would be lost: the first one is kept and raised after the call."""
+    def _chat_streamed(self, request: dict, on_reply: Callable[[str], bool | None]) -> str:
+        """The reply of a streamed request, as far as ``on_reply`` let it be written. The
+        engine calls back from native code, where a Python exception would be lost: the first
+        one stops the engine, and is kept and raised after the call."""
         pieces: list[str] = []
         failure: list[BaseException] = []
 
-        def chunk(data: dict) -> None:
-            if failure:
-                return
+        def chunk(data: dict) -> bool:  # True stops the engine writing
             try:
                 if "error" in data:
                     raise DubkitError(f"{self.name} failed: "
@@ -407,9 +421,12 @@ class LlamaCppTranslator:
                     delta = (choice.get("delta") or {}).get("content")
                     if delta:
                         pieces.append(delta)
-                        on_reply("".join(pieces))
+                        if on_reply("".join(pieces)):
+                            return True
             except BaseException as exc:  # noqa: BLE001 - raised again below
                 failure.append(exc)
+                return True
+            return False
 
         self._engine().handle_chat_completions({**request, "stream": True}, chunk)
         if failure:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from dubkit.languages import language_name
-
-# Languages written without spaces between sentences (and words).
-NO_SPACE = frozenset({"ja", "zh", "th", "lo", "my", "km", "bo"})
+from dubkit.languages import NO_SPACE, language_name
 
 # A sentence ends at . ! ? … followed by a space (closing quotes kept with it), or at a CJK
 # full stop, exclamation or question mark, space or not.

@@ -15,7 +15,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from dubkit.translate.llm_text import NO_SPACE, unshout
+from dubkit.languages import NO_SPACE
+from dubkit.translate.llm_text import unshout
 from dubkit.types import Seconds, Segment, Word
 
 MAX_GAP: Seconds = 1.0  # a longer silence ends the sentence whatever the punctuation says

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dubkit.live.clauses import clauses
+from dubkit.live.clauses import clauses, min_clause_chars
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -40,3 +40,13 @@ def test_a_long_first_clause_is_cut_after_a_few_words_when_asked():
     assert clauses("国があなたのために何ができるかではなく、", first_words=4) == \
         clauses("国があなたのために何ができるかではなく、")  # no spaces: nothing to count
     assert " ".join(clauses(text, first_words=2)) == " ".join(clauses(text))
+
+
+def test_syllabic_scripts_are_cut_at_the_same_speaking_time():
+    assert min_clause_chars("es") == 16 and min_clause_chars("en") == 16
+    assert min_clause_chars("ja") == min_clause_chars("ko") == 6  # a character is a syllable
+    text = "国のためではなく、あなたが国のために、何ができるかを問うてください。"
+    assert clauses(text) == ["国のためではなく、あなたが国のために、",
+                             "何ができるかを問うてください。"]
+    assert clauses(text, min_clause_chars("ja")) == [
+        "国のためではなく、", "あなたが国のために、", "何ができるかを問うてください。"]

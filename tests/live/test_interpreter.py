@@ -267,6 +267,34 @@ def test_a_sentence_cut_across_phrases_is_revised_in_the_captions_only(jfk, tmp_
     assert all(a.end <= b.start + 1e-6 for a, b in zip(cues, cues[1:]))
 
 
+def test_a_revision_translates_again_only_the_sentence_the_pause_cut():
+    from dubkit.steps.text import Translated
+
+    live = Interpreter(preset="tiny-test", to="es", source="en")
+    asked = []
+
+    def translate(item):
+        asked.append((item.request.text, item.request.previous))
+        return Translated(f"<{item.request.text}>")
+
+    live._translate.process = translate
+    # two phrases as spoken: "It rained. We stayed" | "at home. It was fine."
+    live._said = {"It rained.": "Llovió.", "We stayed": "Nos quedamos",
+                  "at home.": "en casa.", "It was fine.": "Estuvo bien."}
+    live._open, live._open_context = Caption(0, 0.0, 2.0, "It rained. We stayed", "-"), "Hi."
+    live._revise(Caption(1, 2.5, 5.0, "at home. It was fine.", "-"), "We stayed")
+    assert asked == [("We stayed at home.", "It rained.")]
+    [revision] = [e for e in live.events() if isinstance(e, Caption)]
+    assert revision.target_text == "Llovió. <We stayed at home.> Estuvo bien."
+    assert revision.revises == (0, 1) and (revision.start, revision.end) == (0.0, 5.0)
+    assert live._open is None and live._said == {}  # the sentence ended: nothing left open
+    # a phrase waiting: no revision at all, the new phrase opens the next one
+    live._open = Caption(2, 6.0, 7.0, "And then", "-")
+    live._released += 1
+    live._revise(Caption(3, 7.5, 8.0, "we left", "-"), "And then")
+    assert len(asked) == 1 and not live.events() and live._open.index == 3
+
+
 def test_a_streaming_translator_is_spoken_clause_by_clause_as_it_writes(jfk):
     """With a translator that streams, each clause is spoken once the translation holds it
     whole, in order, and together they say the whole translation."""

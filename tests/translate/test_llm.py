@@ -203,6 +203,19 @@ def test_a_streamed_translation_is_handed_out_as_it_grows_once_it_passes_the_scr
     assert seen == [answer] and len(engine.calls) == 2
 
 
+def test_a_japanese_answer_is_judged_and_handed_out_sooner():
+    # kana and kanji tell their script in fewer characters than 12, and each holds more speech
+    answer = "あなたの国が、 あなたのために何ができるかを問わないでください。"
+    translator, _ = stub(answer)
+    seen = []
+    text, _ = translator.translate_stream(TranslationRequest(KENNEDY), "en", "ja", seen.append)
+    assert seen[0] == "あなたの国が、" and seen[-1] == text  # 7 characters: judged, handed out
+    translator, _ = stub("国が、 " + answer)
+    seen = []
+    text, _ = translator.translate_stream(TranslationRequest(KENNEDY), "en", "ja", seen.append)
+    assert seen[0] == "国が、 あなたの国が、"  # 3 were too few to judge
+
+
 def test_a_streamed_answer_that_lost_a_negation_is_flagged_not_asked_again():
     translator, engine = stub("Pregunta qué puede hacer tu país por ti.")
     seen = []
@@ -213,24 +226,55 @@ def test_a_streamed_answer_that_lost_a_negation_is_flagged_not_asked_again():
 
 
 def test_the_engines_stream_is_read_and_a_callbacks_error_is_not_lost():
-    class Server:  # calls back with llama.cpp's chunks, as xllamacpp does
+    class Server:  # calls back with llama.cpp's chunks, as xllamacpp does; True stops it
         def handle_chat_completions(self, request, callback):
             assert request["stream"]
-            callback({"choices": [{"delta": {"role": "assistant", "content": None}}]})
+            self.written = 0
+            if callback({"choices": [{"delta": {"role": "assistant", "content": None}}]}):
+                return
             for piece in ("Hola", ", ", "mundo", "."):
-                callback({"choices": [{"delta": {"content": piece}}]})
+                self.written += 1
+                if callback({"choices": [{"delta": {"content": piece}}]}):
+                    return
 
     translator = LlamaCppTranslator("stub", generate=lambda m, n: "")
-    translator._generate, translator._server = None, Server()
+    server = translator._server = Server()
+    translator._generate = None
     seen = []
     assert translator._chat([], 8, seen.append) == "Hola, mundo."
     assert seen == ["Hola", "Hola, ", "Hola, mundo", "Hola, mundo."]
+    # the caller has seen enough: the engine stops writing
+    assert translator._chat([], 8, lambda text: "," in text) == "Hola, "
+    assert server.written == 2
 
     def fail(text):
         raise RuntimeError("the loudspeaker is gone")
 
     with pytest.raises(RuntimeError, match="loudspeaker"):
         translator._chat([], 8, fail)
+    assert server.written == 1  # stopped at the error
+
+
+def test_an_answer_rejected_while_written_is_stopped_and_asked_again_with_the_problem():
+    # Latin letters where Japanese was asked for: judged at 6 characters, stopped there
+    translator, engine = stub("Ladies and gentlemen, please fasten your seatbelts.",
+                              "皆様、シートベルトをお締めください。")
+    stopped = []
+    chat = translator._chat
+    translator._chat = lambda m, n, on=None: stopped.append(chat(m, n, on)) or stopped[-1]
+    seen = []
+    text, flags = translator.translate_stream(
+        TranslationRequest("Ladies and gentlemen, please fasten your seatbelts."), "en", "ja",
+        seen.append)
+    assert (text, flags) == ("皆様、シートベルトをお締めください。", ()) and seen == [text]
+    assert stopped[0] == "Ladies"  # the rest of the rejected answer was never written
+    assert "Japanese characters" in engine.calls[1][0][-1]["content"]  # the problem stated
+    # with no retries allowed the rejected answer is written whole and kept, flagged
+    translator, engine = stub("Ladies and gentlemen.", max_retries=0)
+    text, flags = translator.translate_stream(TranslationRequest("Ladies and gentlemen."),
+                                              "en", "ja", seen.append)
+    assert text == "Ladies and gentlemen." and "translation-wrong-script" in flags
+    assert len(engine.calls) == 1
 
 
 def test_previous_line_is_an_earlier_turn_when_this_object_translated_it():
