@@ -16,7 +16,6 @@ import argparse
 import os
 import platform
 import queue
-import secrets
 import sys
 import threading
 import time
@@ -28,26 +27,13 @@ from faithfulness import DATA, sentences  # noqa: E402
 
 from dubkit.languages import language_name  # noqa: E402
 from dubkit.models import resolve_model  # noqa: E402
-from dubkit.translate.llm import _SYSTEM, LlamaCppTranslator  # noqa: E402
+from dubkit.translate.llm import _SYSTEM, LlamaCppTranslator, server_params  # noqa: E402
 
 
 def server(model: Path, slots: int, n_ctx: int, threads: int):
     import xllamacpp as xlc
 
-    params = xlc.CommonParams()
-    params.model.path = str(model)
-    params.n_ctx = n_ctx * slots  # each slot gets n_ctx
-    params.n_parallel = slots
-    params.cpuparams.n_threads = threads
-    params.cpuparams_batch.n_threads = threads
-    params.sampling.temp = 0.0
-    params.sampling.top_k = 1
-    params.verbosity = 0
-    params.api_keys = [secrets.token_hex(16)]
-    params.ui = False
-    params.endpoint_slots = False
-    params.n_threads_http = 1
-    return xlc.Server(params)
+    return xlc.Server(server_params(model, n_ctx, threads, slots))
 
 
 def run(engine, texts: list[str], slots: int, target: str) -> tuple[float, int, list[str]]:

@@ -118,6 +118,11 @@ class SegmentQa:
         d["notes"] = list(self.notes)
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SegmentQa:
+        return cls(**{**d, "issues": tuple(QaIssue(**i) for i in d["issues"]),
+                      "notes": tuple(d["notes"])})
+
 
 @dataclass(frozen=True)
 class QaReport:
@@ -168,7 +173,7 @@ def build_report(
     out = []
     with StageProgress(progress, "qa", len(records)) as bar:
         for r in records:
-            out.append(_measure(r, embedder, thresholds, f0_method))
+            out.append(measure_segment(r, embedder, thresholds, f0_method))
             bar.advance(r.id)
     return QaReport(tuple(out), thresholds)
 
@@ -200,7 +205,9 @@ def _warped_contour(audio: Audio, method: str) -> np.ndarray | None:
     return np.convolve(np.pad(warped, F0_SMOOTH // 2, mode="edge"), kernel, mode="valid")
 
 
-def _measure(r: QaInput, embedder: Embedder | None, th: QaThresholds, method: str) -> SegmentQa:
+def measure_segment(r: QaInput, embedder: Embedder | None, th: QaThresholds,
+                    method: str = "dio") -> SegmentQa:
+    """One record's figures and the checks it fails."""
     notes: list[str] = []
     similarity = None
     if embedder is not None:

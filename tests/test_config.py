@@ -96,3 +96,15 @@ def test_a_preset_path_that_is_not_a_file_says_so(tmp_path, given):
 
     with pytest.raises(PresetError, match="preset file .* (does not exist|is a folder)"):
         load_preset(tmp_path / given if given != "." else str(tmp_path) + "/")
+
+
+@pytest.mark.parametrize("name", ["cpu", "fast", "gpu", "live", "tiny-test", "tiny-seamless"])
+def test_every_builtin_preset_names_known_backends_and_models(name):
+    from dubkit.models.catalog import get_model
+    from dubkit.registry import model_names
+
+    preset = load_preset(name)  # checks every stage's backend
+    assert preset.name == name and name in available_presets()
+    for config in preset.stages.values():
+        for model in model_names(config):
+            get_model(model)  # raises for a model the catalog does not know

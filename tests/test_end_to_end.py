@@ -109,9 +109,10 @@ def test_second_run_does_no_model_work(first_run):
     result = dub(workdir, "--to", "ja", "--from", "en")
     assert result.exit_code == 0, result.stderr
     work = json.loads(result.stdout)["work"]
-    assert {"vad", "diarize", "transcribe", "translate", "synthesize"} <= set(work)
-    assert all(work[stage]["computed"] == 0 for stage in MODEL_STAGES if stage in work)
-    assert all(work[stage]["reused"] > 0 for stage in MODEL_STAGES if stage in work)
+    assert {"vad", "diarize", "transcribe", "translate", "synthesize", "qa"} <= set(work)
+    stages = (*MODEL_STAGES, "qa")  # the quality report is not measured again either
+    assert all(work[stage]["computed"] == 0 for stage in stages if stage in work)
+    assert all(work[stage]["reused"] > 0 for stage in stages if stage in work)
 
 
 def test_edited_line_is_the_only_one_resynthesized(first_run):
@@ -125,6 +126,7 @@ def test_edited_line_is_the_only_one_resynthesized(first_run):
     work = computed(json.loads(result.stdout))
     assert work["synthesize"] == 1
     assert sum(work.values()) == 1
+    assert json.loads(result.stdout)["work"]["qa"]["computed"] == 1  # that line alone
     project = json.loads(project_file.read_text())
     assert project["segments"][0]["target_text"] == "こんにちは、みなさん"
     assert "edited" in project["segments"][0]["flags"]

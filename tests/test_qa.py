@@ -11,7 +11,7 @@ import soundfile as sf
 from dubkit import dsp
 from dubkit.errors import InputError
 from dubkit.models import model_status
-from dubkit.qa import QaInput, QaThresholds, build_report, f0_correlation
+from dubkit.qa import QaInput, QaThresholds, SegmentQa, build_report, f0_correlation
 from dubkit.types import Audio
 
 RATE = 16_000
@@ -66,6 +66,9 @@ def test_report_flags_with_reasons_and_serialises() -> None:
     assert set(d["summary"]["speakers"]) == {"SPEAKER_00", "SPEAKER_01"}
     assert d["summary"]["overflow"]["max"] == pytest.approx(0.4)
     assert d["segments"][1]["issues"][0]["check"] == "similarity"
+    # a line's figures come back whole from the cache's JSON
+    assert [SegmentQa.from_dict(json.loads(json.dumps(s.to_dict())))
+            for s in report.segments] == list(report.segments)
 
 
 def test_unmeasurable_figures_are_noted_not_flagged() -> None:

@@ -23,15 +23,25 @@ def project_schema() -> dict[str, Any]:
     return json.loads((Path(__file__).with_name("project.schema.json")).read_text())
 
 
-def validate_project(data: dict[str, Any]) -> None:
-    """Raise ``ProjectError`` naming the first place ``data`` breaks the schema."""
+@lru_cache(maxsize=1)
+def _validator():  # -> a jsonschema validator of project_schema()
+    """The schema checked once (``jsonschema.validate`` checks it again on every call)."""
     import jsonschema
 
-    try:
-        jsonschema.validate(data, project_schema())
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-        raise ProjectError(f"project.json is not valid at {where}: {exc.message}") from None
+    schema = project_schema()
+    kind = jsonschema.validators.validator_for(schema)
+    kind.check_schema(schema)
+    return kind(schema)
+
+
+def validate_project(data: dict[str, Any]) -> None:
+    """Raise ``ProjectError`` naming the first place ``data`` breaks the schema."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ProjectError(f"project.json is not valid at {where}: {error.message}")
 
 
 def check_references(data: dict[str, Any]) -> None:

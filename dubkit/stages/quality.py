@@ -11,21 +11,21 @@ from dubkit import dsp
 from dubkit.jobs.atomic import write_text
 from dubkit.jobs.cache import audio_id
 from dubkit.progress import StageProgress
-from dubkit.qa import QaInput, QaReport, QaThresholds, build_report
+from dubkit.qa import QaInput, QaReport, QaThresholds
 from dubkit.stages.context import JobContext
 from dubkit.stages.speech import VoicePlan, segment_audio, spoken_slot
-from dubkit.stages.voice import speaker_embedder
+from dubkit.steps.quality import LineCheck, MeasureLine
 from dubkit.steps.text import HearDub, Utterance
 from dubkit.types import ANALYSIS_RATE, Audio, Segment
 
 QA_FILE = "qa.json"
 
 
-def report(job: JobContext, source_speech: Audio, segments: list[Segment],
+def report(job: JobContext, source_speech: Audio, source_id: str, segments: list[Segment],
            voice: VoicePlan, target: str) -> dict[str, Any]:
-    """Measure every placed line against ``source_speech`` (16 kHz mono) and against its text
-    (what the transcriber hears in it), write qa.json, and return its short summary (also what
-    the CLI prints)."""
+    """Measure every placed line against ``source_speech`` (16 kHz mono; ``source_id`` names
+    how it was made) and against its text (what the transcriber hears in it), write qa.json,
+    and return its short summary (also what the CLI prints)."""
     qa = job.preset.qa
     thresholds = QaThresholds(
         similarity=qa.min_similarity, f0_correlation=qa.min_f0_correlation,
@@ -42,15 +42,19 @@ def report(job: JobContext, source_speech: Audio, segments: list[Segment],
             profile = voice.profiles.get(seg.speaker)
             start, duration = spoken_slot(source_speech, seg)
             dub = segment_audio(job, seg)
-            records.append(QaInput(
+            records.append(LineCheck(QaInput(
                 seg.id, seg.speaker, source_speech.slice(start, start + duration),
                 dub, duration, seg.placement.tempo, seg.placement.overflow,
                 reference=profile.embedding if profile is not None else None,
                 text=seg.target_text, heard=_heard(job, dub, target) if listen else None,
-            ))
-    with job.timed("qa"):
-        result = build_report(records, speaker_embedder(job), thresholds,
-                              progress=job.progress)
+            ), f"{job.audio_id}:{source_id}:{start:.4f}:{duration:.4f}"))
+    step = MeasureLine(job.backends, thresholds)
+    with job.timed("qa"), StageProgress(job.progress, "qa", len(records)) as bar:
+        measured = []
+        for record in records:
+            measured.append(job.runner.run(step, record))
+            bar.advance(record.record.id)
+    result = QaReport(tuple(measured), thresholds)
     summary = short_summary(result, segments)
     data = result.to_dict() | {"overview": summary}
     write_text(job.paths.job_dir / QA_FILE, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

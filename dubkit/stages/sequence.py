@@ -145,15 +145,19 @@ def separate_background(job: JobContext, state: DubState) -> None:
         state.separated = render.separate(job, state.soundtrack(), state.regions)
 
 
+def source_speech_id(job: JobContext, state: DubState) -> str:
+    """How ``state.source_speech`` was made, for the keys of what is measured on it."""
+    if state.separated is not None:
+        return "separated-" + job.backends.fingerprint("separation")
+    return "original"
+
+
 def plan_voices(job: JobContext, state: DubState) -> None:
     """Profiles and prosody from the source speech: the separated speech when the background
     was separated (no music in the statistics), else the track itself."""
     if state.voice_mode != "keep":
         return
-    if state.separated is not None:
-        source_id = "separated-" + job.backends.fingerprint("separation")
-    else:
-        source_id = "original"
+    source_id = source_speech_id(job, state)
     profiles = voice.speaker_profiles(job, state.source_speech, source_id, state.turns)
     prosody = voice.segment_prosody(job, state.source_speech, source_id, job.project.segments)
     state.voice_plan = speech.VoicePlan(True, profiles, prosody)
@@ -226,7 +230,8 @@ def write_outputs(job: JobContext, state: DubState) -> None:
 
 def report_quality(job: JobContext, state: DubState) -> None:
     project, paths = job.project, job.paths
-    project.options["qa"] = quality.report(job, state.source_speech, project.segments,
+    project.options["qa"] = quality.report(job, state.source_speech,
+                                           source_speech_id(job, state), project.segments,
                                            state.voice_plan, state.target)
     project.outputs = {
         "media": str(paths.output),

@@ -16,11 +16,6 @@ from dubkit.types import Audio, Segment, Turn
 PROFILE_SPEECH_SECONDS = 120.0  # enough speech for stable statistics; bounds the work
 
 
-def speaker_embedder(job: JobContext):
-    """The speaker embedder the preset diarizes with (None when its diarizer has none)."""
-    return job.backends.get("diarization").embedder
-
-
 def speaker_profiles(job: JobContext, speech: Audio, speech_id: str,
                      turns: list[Turn]) -> dict[str, SpeakerProfile]:
     """Each speaker's profile from (up to ``PROFILE_SPEECH_SECONDS`` of) all their speech in the

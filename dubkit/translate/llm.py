@@ -439,21 +439,7 @@ class LlamaCppTranslator:
             if self._server is None:
                 import xllamacpp as xlc
 
-                params = xlc.CommonParams()
-                params.model.path = str(self.path)
-                params.n_ctx = self.n_ctx
-                params.n_parallel = 1
-                params.cpuparams.n_threads = self.n_threads
-                params.cpuparams_batch.n_threads = self.n_threads
-                params.sampling.temp = 0.0
-                params.sampling.top_k = 1
-                params.verbosity = 0
-                # xllamacpp always opens an HTTP port on 127.0.0.1; a random key keeps other
-                # local users out (the Python calls bypass it).
-                params.api_keys = [secrets.token_hex(16)]
-                params.ui = False
-                params.endpoint_slots = False
-                params.n_threads_http = 1
+                params = server_params(self.path, self.n_ctx, self.n_threads)
                 try:
                     with _quiet_stderr():
                         self._server = xlc.Server(params)
@@ -471,6 +457,29 @@ class LlamaCppTranslator:
                 f"it knows: {', '.join(sorted(self.languages))}"
             )
         return norm
+
+
+def server_params(path: Path, n_ctx: int, n_threads: int, slots: int = 1):
+    """xllamacpp's ``CommonParams`` for a greedy llama.cpp server of the GGUF model at
+    ``path``: ``n_ctx`` tokens of context for each of ``slots`` sequences decoded together."""
+    import xllamacpp as xlc
+
+    params = xlc.CommonParams()
+    params.model.path = str(path)
+    params.n_ctx = n_ctx * slots
+    params.n_parallel = slots
+    params.cpuparams.n_threads = n_threads
+    params.cpuparams_batch.n_threads = n_threads
+    params.sampling.temp = 0.0
+    params.sampling.top_k = 1
+    params.verbosity = 0
+    # xllamacpp always opens an HTTP port on 127.0.0.1; a random key keeps other local users
+    # out (the Python calls bypass it).
+    params.api_keys = [secrets.token_hex(16)]
+    params.ui = False
+    params.endpoint_slots = False
+    params.n_threads_http = 1
+    return params
 
 
 def _starts_as_echo(source: str, partial: str) -> bool:
