@@ -7,8 +7,9 @@ sequences costs little more than a step for one, since the weights are read once
 loads the preset's GGUF model into a server with ``n_parallel`` slots, sends the same English
 sentences (from ../shared/data's references) from as many threads at once, and prints, per slot
 count: wall seconds, completion tokens, tokens a second over the wall time, and seconds a
-sentence. The prompt is the translator's own (system and user message); sampling is greedy, so
-each slot count writes the same answers (checked and printed when not).
+sentence. Each request is the translator's system message (``_SYSTEM``) and the bare sentence;
+sampling is greedy, so each slot count should write the same answers (how many differ from the
+single slot's is printed).
 """
 from __future__ import annotations
 

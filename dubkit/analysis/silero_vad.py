@@ -175,7 +175,7 @@ class SileroVadStream:
         frames = np.pad(samples.astype(np.float32), (0, n * FRAME - samples.shape[0]))
         frames = frames.reshape(n, FRAME)
         if self._vad.normalize:
-            peaks = np.abs(frames).max(axis=1) if n else np.zeros(0, np.float32)
+            peaks = np.abs(frames).max(axis=1)  # (n,)
             envelope = np.maximum(self._decayed(peaks), self._decayed(peaks[::-1])[::-1])
             gains = _gain(envelope).astype(np.float32)
             frames = frames * gains[:, None]

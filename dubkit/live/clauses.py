@@ -9,8 +9,12 @@ from dubkit.languages import SYLLABIC_SCRIPT
 MIN_CLAUSE_CHARS = 16  # about 0.9 s of espeak-ng Spanish: a shorter clause sounds chopped
 MIN_CLAUSE_CHARS_SYLLABIC = 6  # the same 0.9 s of Open JTalk Japanese
 
+_MARKS = ".!?…,;:"  # sentence and clause marks followed by a space
+_CJK_MARKS = "。！？、，；："  # the same in scripts that put no space after them
 # after a sentence or clause mark, but not inside a number ("3.5", "1,000")
-_BREAK = re.compile(r"(?<=[.!?…。！？、，,;:；：])(?!\d)\s*")
+_BREAK = re.compile(rf"(?<=[{_MARKS}{_CJK_MARKS}])(?!\d)\s*")
+# a mark that text has followed: a space after a Latin one ("3." may be "3.5" still coming)
+_SETTLED_MARK = re.compile(rf"[{_MARKS}](?=\s)|[{_CJK_MARKS}]")
 
 
 def min_clause_chars(language: str) -> int:
@@ -33,6 +37,13 @@ def clauses(text: str, min_chars: int = MIN_CLAUSE_CHARS,
     return pieces
 
 
+def settled_clause_end(text: str, start: int) -> int | None:
+    """Where the last clause of a growing ``text`` after ``start`` that can no longer grow
+    ends: after a sentence or clause mark that more text follows, or None."""
+    ends = [m.end() for m in _SETTLED_MARK.finditer(text, start) if m.end() < len(text)]
+    return ends[-1] if ends else None
+
+
 def _pieces(text: str, min_chars: int) -> list[str]:
     pieces: list[str] = []
     for atom in _BREAK.split(text.strip()):
@@ -50,4 +61,4 @@ def _pieces(text: str, min_chars: int) -> list[str]:
 
 def _spaced(piece: str) -> bool:
     """Whether the language puts spaces between words (not after 、 or 。)."""
-    return not piece.endswith(("、", "。", "，", "！", "？", "；", "："))
+    return not piece.endswith(tuple(_CJK_MARKS))

@@ -13,7 +13,6 @@ Times are seconds of input fed (the stream's own clock): at real-time pace they 
 """
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 import time
@@ -29,7 +28,7 @@ from dubkit.config import Preset, load_preset
 from dubkit.errors import InputError
 from dubkit.jobs.consent import Consent
 from dubkit.languages import check_language
-from dubkit.live.clauses import clauses, min_clause_chars
+from dubkit.live.clauses import clauses, min_clause_chars, settled_clause_end
 from dubkit.live.phrases import Phrase, PhraseCutter
 from dubkit.registry import model_names, voice_models
 from dubkit.runners.stream import Stage, StreamRunner
@@ -46,7 +45,6 @@ from dubkit.watermark import Payload
 DEFAULT_PRESET = "live"
 SPEAKER = "live"  # the one speaker a live session voices
 PROFILE_SECONDS: Seconds = 6.0  # speech heard before the voice profile is made
-_CLAUSE_MARK = re.compile(r"[.!?…;:,](?=\s)|[。！？、，；：]")
 MAX_REVISED_PHRASES = 3  # a caption revision joins at most this many phrases
 _SENTENCE_END = tuple(".?!。？！…")
 _GREETING = {"en": "Hello.", "es": "Hola.", "ja": "こんにちは。", "fr": "Bonjour.",
@@ -342,7 +340,8 @@ class Interpreter:
                     self._speak(work, piece, part)
                     part += 1
             self._previous_source = sentence
-            self._said[sentence] = text
+            if route != "same":  # kept for the caption revisions, which only translations get
+                self._said[sentence] = text
             translated.append(text)
         work.target_text = join_sentences(translated, self.target)
         phrase = work.phrase
@@ -370,7 +369,7 @@ class Interpreter:
 
         def grown(text: str) -> None:
             nonlocal said
-            cut = _clause_end(text, said)
+            cut = settled_clause_end(text, said)
             if cut is None or len(text[said:cut].strip()) < self._clause_chars:
                 return
             speak(clauses(text[said:cut], self._clause_chars))
@@ -494,11 +493,3 @@ class Interpreter:
     def _padding(self) -> Seconds:
         """How far the VAD pads a phrase past its speech (the end the listener hears)."""
         return float(self.backends.get("vad").padding)
-
-
-def _clause_end(text: str, start: int) -> int | None:
-    """Where the last clause of ``text`` after ``start`` that can no longer grow ends: after a
-    sentence or clause mark that more text follows (a mark at the very end may be "3." of
-    "3.5"), or None."""
-    ends = [m.end() for m in _CLAUSE_MARK.finditer(text, start) if m.end() < len(text)]
-    return ends[-1] if ends else None

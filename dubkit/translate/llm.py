@@ -348,11 +348,7 @@ class LlamaCppTranslator:
             done = self._memory.get((source, target, " ".join(previous.split())))
         if done is None:
             return []
-        src, tgt = language_name(source), language_name(target)
-        return [
-            {"role": "user", "content": f"{_PLAIN.format(src=src, tgt=tgt)}\n\n{previous}"},
-            {"role": "assistant", "content": done},
-        ]
+        return [_plain_turn(previous, source, target), {"role": "assistant", "content": done}]
 
     def _continue_chain(self, history: list[dict[str, str]], sentence: str,
                         translation: str | None, source: str, target: str) -> None:
@@ -363,11 +359,8 @@ class LlamaCppTranslator:
             if translation is None or not self.context:
                 self._chain, self._chain_key = [], None
                 return
-            src, tgt = language_name(source), language_name(target)
-            chain = history + [
-                {"role": "user", "content": f"{_PLAIN.format(src=src, tgt=tgt)}\n\n{sentence}"},
-                {"role": "assistant", "content": translation},
-            ]
+            chain = history + [_plain_turn(sentence, source, target),
+                               {"role": "assistant", "content": translation}]
             self._chain = chain[-2:] if len(chain) > 2 * _CHAIN_TURNS else chain
             self._chain_key = (source, target, _last_sentence(sentence))
 
@@ -457,6 +450,13 @@ class LlamaCppTranslator:
                 f"it knows: {', '.join(sorted(self.languages))}"
             )
         return norm
+
+
+def _plain_turn(text: str, source: str, target: str) -> dict[str, str]:
+    """The user turn that asks for ``text`` plainly: a first try, and every earlier turn of a
+    chat (the same bytes each time, so llama.cpp's prompt cache holds)."""
+    src, tgt = language_name(source), language_name(target)
+    return {"role": "user", "content": f"{_PLAIN.format(src=src, tgt=tgt)}\n\n{text}"}
 
 
 def server_params(path: Path, n_ctx: int, n_threads: int, slots: int = 1):

@@ -295,6 +295,15 @@ def test_a_revision_translates_again_only_the_sentence_the_pause_cut():
     assert len(asked) == 1 and not live.events() and live._open.index == 3
 
 
+def test_speech_repeated_in_its_own_language_keeps_nothing_for_revisions(jfk):
+    # no translation, no caption revisions: a long session must not pile up its sentences
+    live = Interpreter(preset="tiny-test", to="en", source="en", max_phrase=1.5)
+    for chunk in _in_step(live, jfk):
+        live.feed(chunk)
+    spoken = [e for e in live.events() + live.finish(timeout=120) if isinstance(e, Speech)]
+    assert spoken and live._said == {}
+
+
 def test_a_streaming_translator_is_spoken_clause_by_clause_as_it_writes(jfk):
     """With a translator that streams, each clause is spoken once the translation holds it
     whole, in order, and together they say the whole translation."""
