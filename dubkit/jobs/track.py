@@ -9,7 +9,6 @@ the results cached under the decoded samples' id stay valid, and what a render c
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,14 @@ TRACK_FILE = "analysis/track.flac"
 
 def store_track(job_dir: Path, audio: Audio, audio_sha256: str) -> dict[str, Any]:
     """Write ``audio`` to the job folder; the record project.json keeps of it."""
-    buffer = io.BytesIO()
-    sf.write(buffer, np.clip(audio.samples, -1.0, 1.0), audio.rate, format="FLAC",
-             subtype="PCM_16")
-    data = buffer.getvalue()
     path = Path(job_dir) / TRACK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+        # by path, not through an in-memory file: soundfile's callbacks into Python swallow
+        # a Ctrl-C or SIGTERM arriving mid-write
+        sf.write(tmp, np.clip(audio.samples, -1.0, 1.0), audio.rate, format="FLAC",
+                 subtype="PCM_16")
+        data = tmp.read_bytes()
     return {"file": TRACK_FILE, "sha256": hashlib.sha256(data).hexdigest(),
             "samples_sha256": audio_sha256, "rate": audio.rate}
 
@@ -51,5 +50,5 @@ def load_track(job_dir: Path, record: dict[str, Any] | None) -> tuple[Audio, str
         raise ProjectError(f"{path} cannot be read ({exc.strerror}): {way_out}") from None
     if hashlib.sha256(data).hexdigest() != record.get("sha256"):
         raise ProjectError(f"{path} is damaged (checksum mismatch): {way_out}")
-    samples, rate = sf.read(io.BytesIO(data), dtype="float32")
+    samples, rate = sf.read(path, dtype="float32")  # by path: see store_track
     return Audio(samples, rate), str(record["samples_sha256"])
