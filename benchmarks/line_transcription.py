@@ -1,18 +1,24 @@
-"""Lines heard alone against a speaker's run of lines heard in one pass: word error rate and how
-many sentences the translator gets, on real recordings cut into lines as a job cuts them.
+"""Lines heard alone, a speaker's run of lines heard in one pass, or neighbouring lines of any
+speaker heard in one pass: word error rate, who said what, and how many sentences the
+translator gets, on real recordings cut into lines as a job cuts them.
 
     python benchmarks/line_transcription.py [--data ../shared/data] [--sets fleurs,leopard]
 
 Each recording (FLEURS and Picovoice Leopard read sentences, the JFK excerpt, pyannote's
-two-speaker telephone call) is cut into lines by the ``cpu`` preset's VAD, diarizer and
-segmentation, then transcribed twice with its Whisper (faster-whisper, Whisper base): ``alone``
-hears every line by itself (dubkit before passages); ``passage`` is the job's transcribe step
-(``stages.text.transcribe``), a speaker's close lines in one pass with word times. The lines'
-texts, joined in time order, are scored against the reference (normalised as
-``asr_accuracy.py`` does: WER, CER for ja/ko). ``sentences`` counts the spans the translate step
-makes (``spans.sentence_spans``): a read FLEURS or Leopard clip is one or two sentences, so more
-spans than that are fragments translated without their sentence. Nothing here was tuned: the
-passage rule (same speaker, pauses under 2 s, at most 28 s) was set before measuring.
+two-speaker telephone call, falcon's three speakers) is cut into lines by the ``cpu`` preset's
+VAD, diarizer and segmentation, then transcribed three ways with its Whisper (faster-whisper,
+Whisper base): ``alone`` hears every line by itself (dubkit before passages); ``passage`` is a
+speaker's close lines in one pass with word times (the job's transcribe step,
+``stages.text.transcribe``, before windows); ``window`` hears close lines of any speaker in one
+pass (``spans.passages(any_speaker=True)``), each word going back to its line by time. The
+lines' texts, joined in time order, are scored against the reference (normalised as
+``asr_accuracy.py`` does: WER, CER for ja/ko). Where the reference says who said each word
+(pyannote's call, falcon's three speakers), ``cpWER`` scores each diarized speaker's words
+against the reference speaker they are matched to (the best one-to-one match, as CHiME-6 does):
+a word given to the wrong speaker's line counts there. ``sentences`` counts the spans the
+translate step makes (``spans.sentence_spans``): a read FLEURS or Leopard clip is one or two
+sentences, so more spans than that are fragments translated without their sentence. Nothing
+here was tuned: the passage rule (pauses under 2 s, at most 28 s) was set before measuring.
 Needs jiwer and the cpu preset's models.
 """
 from __future__ import annotations
@@ -35,7 +41,8 @@ from dubkit.progress import ignore_progress  # noqa: E402
 from dubkit.types import Segment  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-SETS = ("fleurs", "leopard", "jfk", "pyannote")
+SETS = ("fleurs", "leopard", "jfk", "pyannote", "falcon")
+WAYS = ("alone", "passage", "window")
 
 
 @dataclass(frozen=True)
@@ -45,29 +52,75 @@ class Recording:
     path: Path
     language: str
     reference: str
+    by_speaker: dict[str, str] | None = None  # each reference speaker's words, where known
 
 
 @dataclass(frozen=True)
 class Row:
     recording: Recording
     lines: int
-    way: str  # alone / passage
+    way: str  # one of WAYS
     hypothesis: str
     sentences: int
     seconds: float
+    cpwer: float | None = None
 
 
 def recordings(data: Path, sets: list[str]) -> list[Recording]:
     out = [Recording(c.set, c.path.stem, c.path, c.language, c.reference)
-           for c in load_clips(data, [s for s in sets if s != "pyannote"])]
+           for c in load_clips(data, [s for s in sets if s not in ("pyannote", "falcon")])]
     if "pyannote" in sets:
         folder = data / "diar_pyannote_sample"
         with open(folder / "sample.stm", encoding="utf-8", newline="") as f:
             rows = [r for r in csv.reader(f, delimiter=" ") if len(r) > 5]
         rows.sort(key=lambda r: float(r[3]))
-        words = " ".join(" ".join(r[5:]) for r in rows)
-        out.append(Recording("pyannote", "sample", folder / "sample.wav", "en", words))
+        said = [(r[2], " ".join(r[5:])) for r in rows]
+        out.append(Recording("pyannote", "sample", folder / "sample.wav", "en",
+                             " ".join(text for _, text in said), _by_speaker(said)))
+    if "falcon" in sets:
+        folder = data / "diar_picovoice_falcon"
+        with open(folder / "leopard_diarization_test.words.tsv", encoding="utf-8",
+                  newline="") as f:
+            said = [(r["speaker_tag"], r["word"]) for r in csv.DictReader(f, delimiter="\t")]
+        out.append(Recording("falcon", "leopard_diarization_test",
+                             folder / "leopard_diarization_test.wav", "en",
+                             " ".join(word for _, word in said), _by_speaker(said)))
     return out
+
+
+def _by_speaker(said: list[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, list[str]] = {}
+    for speaker, text in said:
+        out.setdefault(speaker, []).append(text)
+    return {speaker: " ".join(texts) for speaker, texts in out.items()}
+
+
+def cp_wer(lines: list[Segment], reference: dict[str, str], language: str) -> float:
+    """Concatenated minimum-permutation WER: each diarized speaker's lines joined in time
+    order, matched one to one with the reference speakers so that the edits are fewest (a
+    speaker left unmatched on either side is scored against nothing)."""
+    import jiwer
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    hyp: dict[str, list[str]] = {}
+    for line in sorted(lines, key=lambda s: s.start):
+        hyp.setdefault(line.speaker, []).append(line.source_text)
+    hyps = [normalise(" ".join(t), language).split() for t in hyp.values()]
+    refs = [normalise(t, language).split() for t in reference.values()]
+    size = max(len(hyps), len(refs))
+    hyps += [[]] * (size - len(hyps))
+    refs += [[]] * (size - len(refs))
+
+    def edits(ref: list[str], hypothesis: list[str]) -> int:
+        if not ref or not hypothesis:
+            return len(ref) + len(hypothesis)
+        out = jiwer.process_words(" ".join(ref), " ".join(hypothesis))
+        return out.substitutions + out.deletions + out.insertions
+
+    cost = np.array([[edits(r, h) for h in hyps] for r in refs])
+    rows, cols = linear_sum_assignment(cost)
+    return float(cost[rows, cols].sum()) / max(1, sum(len(r) for r in refs))
 
 
 def cut_into_lines(vad, diarizer, audio, max_segment: float) -> list[Segment]:
@@ -84,15 +137,22 @@ class _NoCache:
         return step.process(item)
 
 
-def transcribe(transcriber, audio, lines: list[Segment], language: str, passages: bool):
-    """The lines with their text, as the job's transcribe step makes them (no cache)."""
+def transcribe(transcriber, audio, lines: list[Segment], language: str, way: str):
+    """The lines with their text, as the job's transcribe step makes them (no cache), with the
+    passage rule of ``way``."""
     from dubkit.stages import text
+    from dubkit.translate import spans
 
-    heard_by = transcriber if passages else _WithoutWordTimes(transcriber)
+    heard_by = transcriber if way != "alone" else _WithoutWordTimes(transcriber)
     backends = SimpleNamespace(get=lambda stage: heard_by, fingerprint=lambda stage: "bench")
     job = SimpleNamespace(backends=backends, runner=_NoCache(), audio_id="bench",
                           timed=lambda stage: nullcontext(), progress=ignore_progress)
-    return text.transcribe(job, audio, lines, language)
+    rule = spans.passages
+    try:  # the step asks spans.passages for its groups; ``window`` widens the rule
+        spans.passages = lambda segments: rule(segments, any_speaker=way == "window")
+        return text.transcribe(job, audio, lines, language)
+    finally:
+        spans.passages = rule
 
 
 class _WithoutWordTimes:
@@ -160,37 +220,46 @@ def main() -> int:
         if not lines:
             print(f"{rec.set:<8} {rec.name:<28} no speech found")
             continue
-        for way in ("alone", "passage"):
+        for way in WAYS:
             started = time.perf_counter()
-            heard = transcribe(whisper, audio, lines, rec.language, way == "passage")
+            heard = transcribe(whisper, audio, lines, rec.language, way)
             seconds = time.perf_counter() - started
             hypothesis = " ".join(s.source_text for s in heard)
+            cp = cp_wer(heard, rec.by_speaker, rec.language) if rec.by_speaker else None
             rows.append(Row(rec, len(lines), way, hypothesis, len(sentence_spans(heard)),
-                            seconds))
+                            seconds, cp))
             wer, _ = error_rate([rows[-1]], lambda r: r.recording.language)
             print(f"{rec.set:<8} {rec.name:<28} {rec.language} lines {len(lines):2d} {way:<7} "
                   f"{'CER' if rec.language in CER_LANGUAGES else 'WER'} {wer:6.1%} "
-                  f"sentences {rows[-1].sentences:2d}  {seconds:5.2f} s  {hypothesis[:70]!r}")
+                  + (f"cpWER {cp:6.1%} " if cp is not None else "")
+                  + f"sentences {rows[-1].sentences:2d}  {seconds:5.2f} s  "
+                  f"{hypothesis[:60]!r}")
             if args.verbose:
                 for line in heard:
                     print(f"    {line.start:6.2f}-{line.end:6.2f} {line.speaker} "
                           f"{line.source_text!r}")
 
-    print("\n| set | lang | files | of them cut into lines | alone: WER / CER | passage: "
-          "WER / CER | sentences alone | sentences passage | s alone | s passage |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n| set | lang | files | of them cut into lines | WER / CER alone / passage / "
+          "window | sentences alone / passage / window | s alone / passage / window |")
+    print("|---|---|---:|---:|---|---|---|")
     groups = sorted({(r.recording.set, r.recording.language) for r in rows})
     for set_name, language in groups:
-        mine = [r for r in rows if (r.recording.set, r.recording.language)
-                == (set_name, language)]
-        alone = [r for r in mine if r.way == "alone"]
-        passage = [r for r in mine if r.way == "passage"]
-        a, _ = error_rate(alone, lambda r: r.recording.language)
-        p, _ = error_rate(passage, lambda r: r.recording.language)
-        print(f"| {set_name} | {language} | {len(alone)} | {sum(r.lines > 1 for r in alone)} "
-              f"| {a:.1%} | {p:.1%} | {sum(r.sentences for r in alone)} "
-              f"| {sum(r.sentences for r in passage)} | {sum(r.seconds for r in alone):.1f} "
-              f"| {sum(r.seconds for r in passage):.1f} |")
+        mine = {way: [r for r in rows if r.way == way
+                      and (r.recording.set, r.recording.language) == (set_name, language)]
+                for way in WAYS}
+        rates = [error_rate(mine[way], lambda r: r.recording.language)[0] for way in WAYS]
+        print(f"| {set_name} | {language} | {len(mine['alone'])} "
+              f"| {sum(r.lines > 1 for r in mine['alone'])} "
+              f"| {' / '.join(f'{x:.1%}' for x in rates)} "
+              f"| {' / '.join(str(sum(r.sentences for r in mine[w])) for w in WAYS)} "
+              f"| {' / '.join(f'{sum(r.seconds for r in mine[w]):.1f}' for w in WAYS)} |")
+    attributed = [r for r in rows if r.cpwer is not None]
+    if attributed:
+        print("\ncpWER (who said what) alone / passage / window:")
+        for name in sorted({r.recording.name for r in attributed}):
+            print(f"  {name}: " + " / ".join(
+                f"{r.cpwer:.1%}" for w in WAYS for r in attributed
+                if r.recording.name == name and r.way == w))
     return 0
 
 

@@ -1,5 +1,6 @@
-"""A speaker's lines close together are heard in one pass and their words shared back out; a
-transcriber that times no words hears each line alone (the text stage, with fake models)."""
+"""Lines close together (of any speaker) are heard in one pass and their words shared back out
+by time; a transcriber that times no words hears each line alone (the text stage, with fake
+models)."""
 from __future__ import annotations
 
 from contextlib import nullcontext
@@ -16,7 +17,7 @@ LINES = [
     Segment("seg-0001", 0.5, 2.5, "S1"),
     Segment("seg-0002", 3.0, 4.0, "S1"),
     Segment("seg-0003", 4.5, 9.5, "S1"),
-    Segment("seg-0004", 10.0, 11.0, "S2"),
+    Segment("seg-0004", 12.0, 13.0, "S2"),  # over 2 s after the run: a pass of its own
 ]
 SENTENCE = [  # what the whole run says, timed from 0.5 s: "ask not" in the second line
     Word(" And", 0.0, 0.4), Word(" so,", 0.5, 1.0), Word(" my", 1.1, 1.3),
@@ -56,7 +57,7 @@ def fake_job(tmp_path, transcriber):
 
 def test_a_run_of_lines_is_heard_once_and_reads_as_one_sentence(tmp_path):
     whisper = FakeTranscriber(frozenset({"en"}))
-    out = text.transcribe(fake_job(tmp_path, whisper), Audio.silence(12.0, 16000), LINES, "en")
+    out = text.transcribe(fake_job(tmp_path, whisper), Audio.silence(14.0, 16000), LINES, "en")
     assert whisper.passes == [9.0]  # seg-0001 to seg-0003, pauses included
     assert [s.source_text for s in out] == [
         "And so, my fellow Americans,", "ask not", "what your country can do.", "ALONE 1.0!"]
@@ -64,16 +65,26 @@ def test_a_run_of_lines_is_heard_once_and_reads_as_one_sentence(tmp_path):
     assert sentence_spans(out) == [[0, 1, 2], [3]]  # so the sentence is translated once
 
 
+def test_close_lines_of_two_speakers_are_heard_in_one_pass(tmp_path):
+    """Whisper reads a 30 s window per call: a conversation's turns heard alone would pay one
+    each. Each word goes to the line it was spoken in."""
+    lines = [Segment("a", 0.5, 2.5, "S1"), Segment("b", 3.0, 4.0, "S2")]
+    whisper = FakeTranscriber(frozenset({"en"}), words=SENTENCE[:7])
+    out = text.transcribe(fake_job(tmp_path, whisper), Audio.silence(5.0, 16000), lines, "en")
+    assert whisper.passes == [3.5] and whisper.alone == []
+    assert [s.source_text for s in out] == ["And so, my fellow Americans,", "ask not"]
+
+
 def test_a_line_no_word_fell_in_is_heard_alone(tmp_path):
     whisper = FakeTranscriber(frozenset({"en"}), words=SENTENCE[:5])  # "ask not..." unheard
-    out = text.transcribe(fake_job(tmp_path, whisper), Audio.silence(12.0, 16000), LINES, "en")
+    out = text.transcribe(fake_job(tmp_path, whisper), Audio.silence(14.0, 16000), LINES, "en")
     assert [s.source_text for s in out[:3]] == [
         "And so, my fellow Americans,", "ALONE 1.0!", "ALONE 5.0!"]
 
 
 def test_without_word_times_every_line_is_heard_alone(tmp_path):
     whisper = FakeTranscriber(frozenset())
-    out = text.transcribe(fake_job(tmp_path, whisper), Audio.silence(12.0, 16000), LINES, "en")
+    out = text.transcribe(fake_job(tmp_path, whisper), Audio.silence(14.0, 16000), LINES, "en")
     assert whisper.passes == [] and whisper.alone == [2.0, 1.0, 5.0, 1.0]
     assert [s.source_text for s in out] == ["ALONE 2.0!", "ALONE 1.0!", "ALONE 5.0!",
                                             "ALONE 1.0!"]
@@ -82,7 +93,7 @@ def test_without_word_times_every_line_is_heard_alone(tmp_path):
 def test_a_render_of_one_line_changes_only_that_line_and_reuses_the_pass(tmp_path):
     whisper = FakeTranscriber(frozenset({"en"}))
     job = fake_job(tmp_path, whisper)
-    audio = Audio.silence(12.0, 16000)
+    audio = Audio.silence(14.0, 16000)
     first = text.transcribe(job, audio, LINES, "en")
     edited = [s.replace(source_text="typed by hand") for s in first]
     again = text.transcribe(job, audio, edited, "en", lines=frozenset({"seg-0002"}))

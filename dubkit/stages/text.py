@@ -13,11 +13,12 @@ from dubkit.types import Audio, Segment
 def transcribe(job: JobContext, audio: Audio, segments: list[Segment], source: str,
                lines: frozenset[str] | None = None) -> list[Segment]:
     """Every line with its source text (only ``lines`` heard again, when given). Where the
-    transcriber times words in ``source``, a speaker's lines close together are heard in one
-    pass and their words shared back out (``TranscribePassage``); otherwise, and for a line on
-    its own, each line is heard alone."""
+    transcriber times words in ``source``, lines close together (of any speaker, not
+    overlapping) are heard in one pass and their words shared back out by time
+    (``TranscribePassage``): Whisper reads a 30 s window whatever it is given, so a line heard
+    alone pays for a whole window. Otherwise, and for a line on its own, each is heard alone."""
     transcriber = job.backends.get("transcription")
-    groups = (spans.passages(segments) if source in transcriber.word_times
+    groups = (spans.passages(segments, any_speaker=True) if source in transcriber.word_times
               else [[i] for i in range(len(segments))])
     todo = [g for g in groups if lines is None or any(segments[i].id in lines for i in g)]
     alone, together = Transcribe(job.backends), TranscribePassage(job.backends)
@@ -139,5 +140,6 @@ def shorten(job: JobContext, segments: list[Segment], span: list[int], source: s
             target: str, max_chars: int) -> tuple[list[str], tuple[str, ...]]:
     """A rendering of a sentence span in at most ``max_chars`` characters (the translator
     tries; it may still run over), one piece per line, and its flags."""
-    return span_translation(job, "text", Audio.silence(0, 16000), segments, span, source,
-                            target, max_chars)
+    with job.timed("shorten"):  # asked for while lines are spoken: its own line in timings
+        return span_translation(job, "text", Audio.silence(0, 16000), segments, span, source,
+                                target, max_chars)

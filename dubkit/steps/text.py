@@ -45,8 +45,8 @@ class Transcribe(ItemStep[Utterance, str]):
 
 @dataclass(frozen=True)
 class Passage:
-    """A run of one speaker's lines heard in one pass: ``speech`` spans them all (the pauses
-    between them included), ``lines`` holds each line's (start, end) on the same track."""
+    """A run of close lines heard in one pass: ``speech`` spans them all (the pauses between
+    them included), ``lines`` holds each line's (start, end) on the same track."""
 
     speech: Utterance
     lines: tuple[tuple[Seconds, Seconds], ...]

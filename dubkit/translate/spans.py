@@ -21,7 +21,7 @@ from dubkit.types import Seconds, Segment, Word
 
 MAX_GAP: Seconds = 1.0  # a longer silence ends the sentence whatever the punctuation says
 MAX_SPAN: Seconds = 20.0  # longer spans are cut even mid-sentence (translators lose the thread)
-PASSAGE_GAP: Seconds = 2.0  # a speaker's lines closer than this are heard in one pass
+PASSAGE_GAP: Seconds = 2.0  # lines closer than this are heard in one pass
 PASSAGE_SPAN: Seconds = 28.0  # and at most this long: one Whisper window (30 s)
 # A sentence is finished when the text ends in one of these (closing quotes and brackets aside).
 _FINAL = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*\s*$")
@@ -60,18 +60,20 @@ def sentence_spans(segments: Sequence[Segment]) -> list[list[int]]:
     return spans
 
 
-def passages(segments: Sequence[Segment]) -> list[list[int]]:
+def passages(segments: Sequence[Segment], any_speaker: bool = False) -> list[list[int]]:
     """Indices into ``segments`` grouped into passages to transcribe in one pass, in time
-    order: a line joins the one before it when both are the same speaker's, it starts under
-    ``PASSAGE_GAP`` after that one ends, and the passage stays within ``PASSAGE_SPAN``. Unlike
-    sentences, passages do not look at text (there is none yet)."""
+    order: a line joins the one before it when it starts under ``PASSAGE_GAP`` after that one
+    ends (never inside it: overlapping speech is heard apart), both are the same speaker's
+    unless ``any_speaker``, and the passage stays within ``PASSAGE_SPAN``. Unlike sentences,
+    passages do not look at text (there is none yet)."""
     order = sorted(range(len(segments)), key=lambda i: (segments[i].start, segments[i].id))
     groups: list[list[int]] = []
     for i in order:
         seg = segments[i]
         if groups:
             prev, first = segments[groups[-1][-1]], segments[groups[-1][0]]
-            if (prev.speaker == seg.speaker and 0.0 <= seg.start - prev.end < PASSAGE_GAP
+            if ((any_speaker or prev.speaker == seg.speaker)
+                    and 0.0 <= seg.start - prev.end < PASSAGE_GAP
                     and seg.end - first.start <= PASSAGE_SPAN):
                 groups[-1].append(i)
                 continue

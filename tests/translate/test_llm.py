@@ -401,3 +401,12 @@ def test_shouted_lines_are_sentence_cased(shouted, expected):
     from dubkit.translate.llm_text import unshout
 
     assert unshout(shouted) == expected
+
+
+def test_a_good_answer_over_its_budget_is_asked_for_shorter_once():
+    long, longer, short = "Encontró la llave esta mañana.", "La encontró esta mañana.", "La halló."
+    translator, engine = stub(long, longer, short)
+    request = TranslationRequest("She found the key this morning.", max_chars=8)
+    assert translator.translate_with_flags([request], "en", "es") == [
+        (longer, (FLAG_TOO_LONG,))]
+    assert len(engine.calls) == 2  # the third answer, which would fit, is never asked for

@@ -104,6 +104,18 @@ def test_a_speakers_close_lines_are_one_passage_until_a_pause_another_speaker_or
     assert passages([lines[1], lines[0]]) == [[1, 0]]  # time order, whatever the list order
 
 
+def test_close_lines_of_any_speaker_are_one_passage_but_overlapping_ones_are_not():
+    lines = [
+        Segment("a", 0.0, 2.0, "S1"),
+        Segment("b", 2.5, 4.0, "S2"),  # another speaker, close: joins
+        Segment("c", 3.5, 5.0, "S1"),  # starts inside b (overlapping speech): heard apart
+        Segment("d", 5.2, 6.0, "S2"),
+        Segment("e", 6.0 + PASSAGE_GAP, 9.0, "S1"),  # a pause of the whole gap: a new one
+    ]
+    assert passages(lines, any_speaker=True) == [[0, 1], [2, 3], [4]]
+    assert passages(lines) == [[0], [1], [2], [3], [4]]
+
+
 def test_words_go_to_the_line_their_middle_falls_in_or_the_nearest():
     lines = [(10.0, 12.0), (13.0, 15.0)]
     words = [Word(" And", 0.0, 0.5), Word(" so,", 1.5, 2.3),  # middle 11.9: the first line
