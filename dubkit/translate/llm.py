@@ -7,7 +7,10 @@ answer, the source echoed back, the wrong script for the target or a decoding lo
 with a stricter prompt, up to ``max_retries`` times. An answer that passes is then checked for
 what small models drop (``faithfulness``: a negation, a number, a name, a question) and asked
 again with the problem stated, ``faithfulness_retries`` times within that budget; a good
-answer over the request's length budget (``max_chars``) is asked for shorter once. The best
+answer over the request's length budget (``max_chars``) is asked for shorter once. Under a
+budget, a sentence keeps the translation this object already gave it (cleanly) when that fits
+its share of the budget, when the sentence is one or two words (there is no shorter rendering
+worth an answer) or when the budgeted answer is no shorter. The best
 candidate is kept and its problems reported as flags. The previous line, when this object
 translated it, is given as an earlier turn of the chat, so pronouns and word senses follow it.
 """
@@ -30,7 +33,7 @@ from dubkit.errors import (
     ModelUnavailable,
     UnsupportedLanguage,
 )
-from dubkit.languages import SYLLABIC_SCRIPT, is_language, language_name
+from dubkit.languages import NO_SPACE, SYLLABIC_SCRIPT, is_language, language_name
 from dubkit.translate.base import TranslationRequest
 from dubkit.translate.faithfulness import Finding, check_faithfulness, retry_note
 from dubkit.translate.llm_text import (
@@ -58,6 +61,10 @@ FLAG_TOO_LONG = "translation-too-long"  # no candidate fitted the request's max_
 # benchmark input into Japanese, the second length retry fitted 0 of 12 times it was made (the
 # first: 2 of 14), and each costs a whole answer (BENCHMARKS.md, "Shortening").
 _LENGTH_RETRIES = 1
+# A sentence of fewer words ("Hello.", "Thank you.", "Okay.") is not asked for a shorter
+# rendering: on the same input into Japanese, the 7 such sentences (budgets of 1-3 characters)
+# met their budget in none of 15 answers. It keeps the translation it had.
+MIN_SHORTEN_WORDS = 3
 
 GenerateFn = Callable[[list[dict[str, str]], int], str]  # (chat messages, max tokens) -> reply
 
@@ -164,19 +171,28 @@ class LlamaCppTranslator:
         results = []
         for request in requests:
             sentences = split_sentences(unshout(request.text))
-            budgets = _share_budget(sentences, request.max_chars)
+            plain: list[str | None] = [None] * len(sentences)
+            if request.max_chars is not None:
+                plain = [self._recall(source, target, s) for s in sentences]
+            budgets = _share_budget(sentences, plain, request.max_chars, source, target)
             texts, flags = [], []
             for i, (sentence, budget) in enumerate(zip(sentences, budgets, strict=True)):
                 # inside a line, a sentence's predecessor is the line's previous sentence
                 previous = sentences[i - 1] if i else request.previous
+                known = plain[i]
+                if known is not None and (budget is None or len(known) <= budget):
+                    texts.append(known)  # nothing to ask: it stays as translated
+                    continue
                 text, sentence_flags = self._sentence(sentence, previous, budget, source, target)
+                if known is not None and len(text) >= len(known):  # no shorter: not better
+                    text, sentence_flags = known, ()
                 texts.append(text)
                 flags.extend(sentence_flags)
             joined = join_sentences(texts, target)
             if request.max_chars is not None and len(joined) > request.max_chars:
                 flags.append(FLAG_TOO_LONG)
             results.append((joined, tuple(dict.fromkeys(flags))))
-            if not flags:
+            if not flags and request.max_chars is None:  # a budgeted rendering is no draft
                 self._remember(source, target, request.text, joined)
         return results
 
@@ -303,7 +319,7 @@ class LlamaCppTranslator:
                 rechecks -= 1
             problem = flags or ("too-long",)
         _, attempt, text, flags = min(candidates)
-        if not flags:
+        if not flags and budget is None:  # what is remembered is the plain translation
             self._remember(source, target, sentence, text)
         plain = not flags and attempt == 0 and budget is None  # asked as ``_history`` asks
         self._continue_chain(history, sentence, text if plain else None, source, target)
@@ -373,6 +389,11 @@ class LlamaCppTranslator:
                                {"role": "assistant", "content": translation}]
             self._chain = chain[-2:] if len(chain) > 2 * _CHAIN_TURNS else chain
             self._chain_key = (source, target, _last_sentence(sentence))
+
+    def _recall(self, source: str, target: str, text: str) -> str | None:
+        """The translation this object last gave ``text`` cleanly, if it remembers one."""
+        with self._lock:
+            return self._memory.get((source, target, " ".join(text.split())))
 
     def _remember(self, source: str, target: str, text: str, translation: str) -> None:
         with self._lock:
@@ -541,12 +562,37 @@ def _parse_languages(languages: Sequence[str] | str | None) -> frozenset[str]:
     return norm
 
 
-def _share_budget(sentences: list[str], max_chars: int | None) -> list[int | None]:
-    """Each sentence's part of a line's character budget, in proportion to its length."""
+def _words(sentence: str, language: str) -> int:
+    """About how many words ``sentence`` holds: a word is two letters in a script written
+    without spaces (ja, zh: the characters of 'arigatou' make two)."""
+    if language in NO_SPACE:
+        return sum(ch.isalnum() for ch in sentence) // 2
+    return len(re.findall(r"\w+", sentence))
+
+
+def _share_budget(sentences: list[str], plain: list[str | None], max_chars: int | None,
+                  source: str, target: str) -> list[int | None]:
+    """Each sentence's part of a request's character budget (``None``: not asked for shorter).
+
+    Sentences of one or two words are not asked (``MIN_SHORTEN_WORDS``). Where every sentence's
+    plain translation (``plain``) is known, the others share out what the whole must lose, in
+    proportion to their translations' lengths, since short sentences keep all of theirs;
+    otherwise the budget is shared in proportion to the source sentences' lengths."""
     if max_chars is None:
         return [None] * len(sentences)
-    total = sum(len(s) for s in sentences) or 1
-    return [max(1, max_chars * len(s) // total) for s in sentences]
+    asked = [_words(s, source) >= MIN_SHORTEN_WORDS for s in sentences]
+    if any(p is None for p in plain):
+        total = sum(len(s) for s in sentences) or 1
+        return [max(1, max_chars * len(s) // total) if ask else None
+                for s, ask in zip(sentences, asked, strict=True)]
+    known = [p or "" for p in plain]
+    whole = len(join_sentences(known, target))
+    losable = sum(len(p) for p, ask in zip(known, asked, strict=True) if ask)
+    if whole <= max_chars or not losable:
+        return [None] * len(sentences)  # fits already, or nothing can be asked to give
+    cut = whole - max_chars
+    return [max(1, len(p) - -(-cut * len(p) // losable)) if ask else None  # its part, rounded up
+            for p, ask in zip(known, asked, strict=True)]
 
 
 @contextmanager

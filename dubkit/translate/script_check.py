@@ -59,6 +59,8 @@ MIN_SHARE = 0.5  # of letters in the target's script, for a non-Latin target
 MIN_LATIN_SHARE = 0.8  # for a Latin-script target ("mostly Latin")
 ECHO_SIMILARITY = 0.9  # character overlap above which a same-script output counts as echoed
 _LOOP = re.compile(r"(.{1,16}?)\1{3,}", re.DOTALL)  # a piece said four or more times in a row
+_WORD = re.compile(r"\w+")
+MAX_LOOP_WORDS = 6  # the longest run of words whose repetition counts as a decoding loop
 
 
 def char_script(ch: str) -> str | None:
@@ -137,15 +139,41 @@ def is_echo(
 
 def is_repetitive(text: str) -> bool:
     """Whether ``text`` holds a piece with a letter (1 to 16 characters) four or more times in a
-    row, the mark of a greedy decoding loop; "...." and "!!!!" do not count."""
-    return any(any(ch.isalpha() for ch in m.group(1)) for m in _LOOP.finditer(text))
+    row, the mark of a greedy decoding loop ("...." and "!!!!" do not count), or a run of up to
+    ``MAX_LOOP_WORDS`` words said four or more times in a row whatever their case and the
+    punctuation between them ("¡Por favor, por favor! Por favor, ...")."""
+    return (any(any(ch.isalpha() for ch in m.group(1)) for m in _LOOP.finditer(text))
+            or _word_loop(text) is not None)
 
 
 def collapse_repeats(text: str) -> str:
     """``text`` with each run of a repeated piece holding a letter cut to one copy."""
-    return _LOOP.sub(
+    text = _LOOP.sub(
         lambda m: m.group(1) if any(ch.isalpha() for ch in m.group(1)) else m.group(0), text
     )
+    while (loop := _word_loop(text)) is not None:
+        text = text[:loop[0]] + text[loop[1]:]
+    return text
+
+
+def _word_loop(text: str) -> tuple[int, int] | None:
+    """Where the second to last copies of the first run of words repeated four or more times
+    in a row lie in ``text``, with a cut-off copy after them (``(start, end)``, so that cutting
+    it leaves one copy), else None."""
+    words = list(_WORD.finditer(text))
+    folded = [w.group().casefold() for w in words]
+    for i in range(len(words)):
+        for n in range(1, MAX_LOOP_WORDS + 1):
+            piece, copies = folded[i:i + n], 1
+            while folded[i + copies * n:i + (copies + 1) * n] == piece:
+                copies += 1
+            if copies >= 4:
+                end = i + copies * n  # past the last whole copy; then the start of another
+                while end < len(words) and end - i - copies * n < n - 1 \
+                        and folded[end] == piece[end - i - copies * n]:
+                    end += 1
+                return words[i + n - 1].end(), words[end - 1].end()
+    return None
 
 
 def translation_flags(

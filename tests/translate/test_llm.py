@@ -410,3 +410,66 @@ def test_a_good_answer_over_its_budget_is_asked_for_shorter_once():
     assert translator.translate_with_flags([request], "en", "es") == [
         (longer, (FLAG_TOO_LONG,))]
     assert len(engine.calls) == 2  # the third answer, which would fit, is never asked for
+
+
+def test_a_sentence_of_one_or_two_words_keeps_its_translation_under_a_budget():
+    translator, engine = stub("Gracias.", "La encontró esta mañana.", "La halló.")
+    assert translator.translate([TranslationRequest("Thank you.")], "en", "es") == ["Gracias."]
+    request = TranslationRequest("Thank you. She found the key this morning.", max_chars=18)
+    assert translator.translate_with_flags([request], "en", "es") == [
+        ("Gracias. La halló.", ())]
+    # "Thank you." was not asked again: one plain answer, then the long sentence and its retry
+    assert len(engine.calls) == 3
+    assert all("characters" in m[-1]["content"] for m, _ in engine.calls[1:])
+
+
+def test_a_short_sentence_never_translated_is_asked_plainly_under_a_budget():
+    translator, engine = stub("Gracias.")
+    request = TranslationRequest("Thank you.", max_chars=3)
+    assert translator.translate_with_flags([request], "en", "es") == [
+        ("Gracias.", (FLAG_TOO_LONG,))]
+    assert len(engine.calls) == 1 and "characters" not in engine.calls[0][0][-1]["content"]
+
+
+def test_a_budgeted_answer_no_shorter_than_the_plain_one_gives_way_to_it():
+    plain, garbled = "Estoy en Nueva Jersey.", "Estoy ahora en Nueva York."
+    translator, engine = stub(plain, garbled)
+    request = TranslationRequest("I'm in New Jersey now.")
+    assert translator.translate([request], "en", "es") == [plain]
+    budgeted = TranslationRequest("I'm in New Jersey now.", max_chars=12)
+    assert translator.translate_with_flags([budgeted], "en", "es") == [
+        (plain, (FLAG_TOO_LONG,))]
+    assert len(engine.calls) == 3  # the plain answer, the budgeted one and its length retry
+
+
+@pytest.mark.parametrize(("sentence", "language", "words"), [
+    ("Thank you.", "en", 2), ("Oh, hello.", "en", 2), ("I need to", "en", 3),
+    ("ありがとう。", "ja", 2), ("わかりました。", "ja", 3), ("谢谢。", "zh", 1),
+])
+def test_words_are_counted_by_script(sentence, language, words):
+    from dubkit.translate.llm import _words
+
+    assert _words(sentence, language) == words
+
+
+def test_a_sentence_whose_translation_fits_its_share_is_not_asked_again():
+    translator, engine = stub("Lo sé.", "La encontró esta mañana.", "La halló.")
+    assert translator.translate([TranslationRequest("I know that.")], "en", "es") == ["Lo sé."]
+    request = TranslationRequest("I know that. She found the key this morning.", max_chars=24)
+    assert translator.translate_with_flags([request], "en", "es") == [("Lo sé. La halló.", ())]
+    assert len(engine.calls) == 3  # "I know that." was not asked again
+
+
+def test_what_a_sentence_must_lose_goes_to_its_longer_sentences():
+    translator, engine = stub("Gracias.", "Encontró la llave esta misma mañana.", "La halló hoy.")
+    for text in ("Thank you.", "She found the key this morning."):
+        translator.translate([TranslationRequest(text)], "en", "es")
+    request = TranslationRequest("Thank you. She found the key this morning.", max_chars=30)
+    assert translator.translate_with_flags([request], "en", "es") == [
+        ("Gracias. La halló hoy.", ())]
+    # 45 characters must become 30: all 15 come off the 36 of the one sentence that is asked
+    assert len(engine.calls) == 3 and "at most 21 characters" in engine.calls[2][0][-1]["content"]
+    assert translator.translate_with_flags(
+        [TranslationRequest("Thank you. She found the key this morning.", max_chars=45)],
+        "en", "es") == [("Gracias. Encontró la llave esta misma mañana.", ())]
+    assert len(engine.calls) == 3  # it fits already: nothing is asked

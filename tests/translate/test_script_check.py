@@ -101,3 +101,14 @@ def test_decoding_loops_are_found_and_collapsed():
     for fine in ("Wait....", "Hola!!!!", "ha ha ha", "No, no, no.", "1111 Main St"):
         assert not is_repetitive(fine) and collapse_repeats(fine) == fine
     assert FLAG_REPETITIVE.startswith("translation-")
+
+
+def test_a_loop_of_words_is_found_whatever_its_case_and_punctuation():
+    # what the 1.5B model wrote for "Ladies and gentlemen, please fasten your seat belts."
+    loop = "¡Por favor, por favor, por favor! " + "Por favor, por favor! " * 9 + "Por favor, por"
+    assert is_repetitive(loop) and collapse_repeats(loop) == "¡Por favor"
+    said = "Dijo: sí, sí. Sí, sí. Y se fue."  # four times "sí": a loop of one word
+    assert is_repetitive(said) and collapse_repeats(said) == "Dijo: sí. Y se fue."
+    for fine in ("Por favor, por favor, abróchense los cinturones.", "No, no, no, I said no.",
+                 "very very very good", "Gracias, muchas gracias, gracias de verdad."):
+        assert not is_repetitive(fine) and collapse_repeats(fine) == fine
