@@ -62,3 +62,37 @@ def test_drop_leaves_silence_where_no_dub_plays(dubber, tmp_path):
     tail = dubbed.slice(max(ends) + 0.2, dubbed.duration)
     if tail.num_samples:
         assert float(np.max(np.abs(tail.samples))) < 1e-3
+
+
+FALCON = Path(__file__).parents[2] / "shared" / "data" / "diar_picovoice_falcon" / "test.wav"
+
+
+@pytest.mark.skipif(not FALCON.exists(), reason="../shared/data is absent")
+def test_speech_alone_is_not_separated_and_is_silent_under_the_dub(dubber, tmp_path):
+    talk = tmp_path / "talk.wav"
+    shutil.copy(FALCON, talk)  # three people in a quiet room: a floor 45 dB below the voices
+    result = dubber.translate(talk, to="es", source_language="en", voice="stock")
+    assert result.options["background"] == "keep"
+    assert "separate" not in result.work  # the separator never ran
+    assert any(n.startswith("no music or effects found") for n in result.notes)
+    original = media.decode_audio(talk)
+    dubbed = media.decode_audio(result.output)
+    rate = original.rate
+    spans = [(s.start, s.end) for s in result.segments]
+    spans += [(s.placement.start, s.placement.end) for s in result.segments if s.placement]
+    dub_spans = [(s.placement.start, s.placement.end) for s in result.segments if s.placement]
+    # where the original spoke and no dub plays: nothing of it is left
+    free = [t for s in result.segments for t in np.arange(s.start + 0.1, s.end - 0.1, 0.05)
+            if all(not (a - 0.1 <= t <= b + 0.1) for a, b in dub_spans)]
+    assert len(free) >= 5  # the dub is shorter than the speech somewhere
+    for t in free:
+        i = int(t * rate)
+        assert float(np.max(np.abs(dubbed.samples[..., i:i + rate // 100]))) < 1e-3
+    # far from every line: the original, untouched
+    gaps = [t for t in np.arange(0.0, original.duration - 0.1, 0.05)
+            if all(not (a - 0.3 <= t <= b + 0.3) for a, b in spans)]
+    assert len(gaps) >= 5
+    for t in gaps:
+        i = int(t * rate)
+        np.testing.assert_allclose(dubbed.samples[..., i:i + rate // 100],
+                                   original.samples[..., i:i + rate // 100], atol=2e-3)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from dubkit import dsp, media
 from dubkit.jobs.cache import audio_id, content_key
 from dubkit.jobs.paths import JobPaths
@@ -62,8 +64,11 @@ def mix_and_mux(job: JobContext, state: DubState, output: Path,
             for s in segments if s.placement is not None and s.audio_file
         ]
         mix = job.preset.mix
+        separated = state.separated.background if state.separated else None
+        if state.speech_only:  # nothing but speech under the speech: nothing to keep there
+            separated = Audio(np.zeros_like(original.samples), original.rate)
         mixed = mix_dub(original, placed, mix.duck_db, mix.ramp, background=state.background,
-                        separated=state.separated.background if state.separated else None,
+                        separated=separated,
                         speech_spans=[(r.start, r.end) for r in state.regions],
                         mark=lambda dub, cover: _marked(job, state.watermarker, dub, cover,
                                                         state.payload))
