@@ -9,7 +9,9 @@ real recordings.
 
 The real-time factor is wall time over media duration (below 1 is faster than real time).
 Peak memory is the process's maximum resident set size. Each run starts from an empty job
-folder, so every stage does its work.
+folder, so every stage does its work. Then how well the dub kept time: lines that start more
+than 0.3 s after their source line (and the delay of all lines together), speech left past
+the slots, and how many answers the translation model wrote (shortening included).
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ import numpy as np
 
 from dubkit import Dubber, media
 from dubkit.types import Audio
+
+LATE = 0.3  # seconds after its source line from which a line counts as late
 
 
 def main() -> int:
@@ -48,8 +52,8 @@ def main() -> int:
             args.input = Path(" + ".join(p.name for p in args.inputs))
         duration = media.decode_audio(work).duration
         start = time.perf_counter()
-        result = Dubber(preset=args.preset).translate(work, to=args.to,
-                                                     source_language=args.source)
+        dubber = Dubber(preset=args.preset)
+        result = dubber.translate(work, to=args.to, source_language=args.source)
         wall = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
@@ -63,6 +67,16 @@ def main() -> int:
         print(f"{stage:<12}{seconds:>9.2f}{seconds / duration:>9.3f}")
     print(f"{'total':<12}{wall:>9.2f}{wall / duration:>9.3f}  (wall, model loading included)")
     print(f"peak memory: {peak_mb:.0f} MB")
+    placed = [s.placement for s in result.segments if s.placement is not None]
+    late = [p.start - s.start for s, p in zip(
+        [s for s in result.segments if s.placement is not None], placed, strict=True)]
+    print(f"lines late: {sum(d > LATE for d in late)} of {len(placed)} "
+          f"(delay of all lines {sum(max(0.0, d) for d in late):.2f} s), "
+          f"speech past its slot {sum(p.overflow for p in placed):.2f} s")
+    backends = dubber.pipeline.backends
+    translator = backends.get("translation") if backends.has("translation") else None
+    if hasattr(translator, "answers"):  # a language model's answers, retries included
+        print(f"translation model answers: {translator.answers}")
     return 0
 
 

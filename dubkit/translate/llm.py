@@ -152,6 +152,7 @@ class LlamaCppTranslator:
         # the running chat: earlier turns (user, assistant), oldest first, for one language pair
         self._chain: list[dict[str, str]] = []
         self._chain_key: tuple[str, str, str] | None = None  # (source, target, its last sentence)
+        self.answers = 0  # answers the model has written since this object was made
 
     def translate(
         self, requests: Sequence[TranslationRequest], source: str, target: str
@@ -183,7 +184,8 @@ class LlamaCppTranslator:
                 if known is not None and (budget is None or len(known) <= budget):
                     texts.append(known)  # nothing to ask: it stays as translated
                     continue
-                text, sentence_flags = self._sentence(sentence, previous, budget, source, target)
+                text, sentence_flags = self._sentence(sentence, previous, budget, source, target,
+                                                      plain=known)
                 if known is not None and len(text) >= len(known):  # no shorter: not better
                     text, sentence_flags = known, ()
                 texts.append(text)
@@ -273,13 +275,16 @@ class LlamaCppTranslator:
 
     def _sentence(
         self, sentence: str, previous: str, budget: int | None, source: str, target: str,
-        first_reply: str | None = None, failed: tuple[str, ...] = (),
+        first_reply: str | None = None, failed: tuple[str, ...] = (), plain: str | None = None,
     ) -> tuple[str, tuple[str, ...]]:
         """One sentence, asked again while its answer fails the checks; ``first_reply``: the
         answer the first (plain) request already got; ``failed``: the first request was asked
-        and its answer, stopped while written, failed these checks (it is no candidate)."""
+        and its answer, stopped while written, failed these checks (it is no candidate);
+        ``plain``: its translation without a budget, when one is known."""
         if not any(ch.isalpha() for ch in sentence):
             return sentence, ()  # numbers, symbols: nothing to translate
+        # an answer that starts to loop is stopped there: the rest would be more of the loop
+        stop = None if is_repetitive(sentence) else is_repetitive
         max_tokens = self._max_tokens(sentence)
         history = self._history(previous, source, target)
         candidates = []  # (rank, attempt, text, flags)
@@ -294,7 +299,7 @@ class LlamaCppTranslator:
                 messages.insert(0, {"role": "system", "content": _SYSTEM.format(
                     src=language_name(source), tgt=language_name(target))})
             reply = first_reply if attempt == 0 and first_reply is not None \
-                else self._chat(messages, max_tokens)
+                else self._chat(messages, max_tokens, stop)
             text = clean_output(reply, sentence, (source, target))
             flags = translation_flags(sentence, text, source, target)
             if is_repetitive(text) and not is_repetitive(sentence):
@@ -310,7 +315,7 @@ class LlamaCppTranslator:
             if not flags and not lost and not too_long:
                 break
             if not flags and not lost:  # a good answer, only too long
-                if not length_retries:
+                if not length_retries or text == plain:  # the budget was not heeded at all
                     break
                 length_retries -= 1
             if lost:
@@ -409,6 +414,8 @@ class LlamaCppTranslator:
         """The model's reply; ``on_reply`` is called with the reply so far as it grows (a
         ``generate`` stand-in's reply is handed out word by word), and a true answer from it
         stops the writing there."""
+        with self._lock:
+            self.answers += 1
         if self._generate is not None:
             reply = self._generate(messages, max_tokens)
             for match in re.finditer(r"\S+", reply) if on_reply is not None else ():

@@ -473,3 +473,44 @@ def test_what_a_sentence_must_lose_goes_to_its_longer_sentences():
         [TranslationRequest("Thank you. She found the key this morning.", max_chars=45)],
         "en", "es") == [("Gracias. Encontró la llave esta misma mañana.", ())]
     assert len(engine.calls) == 3  # it fits already: nothing is asked
+    assert translator.answers == 3  # what benchmarks/dub_file.py reports
+
+
+def recorded_replies(translator: LlamaCppTranslator) -> list[str]:
+    """What the engine wrote for each answer (after any stop), from now on."""
+    written: list[str] = []
+    chat = translator._chat
+
+    def recording(*args, **kwargs):
+        written.append(chat(*args, **kwargs))
+        return written[-1]
+
+    translator._chat = recording
+    return written
+
+
+def test_an_answer_that_starts_to_loop_is_stopped_there():
+    loop = "Damas y caballeros, " + "por favor, " * 30
+    good = "Damas y caballeros, abróchense los cinturones."
+    translator, engine = stub(loop, good)
+    written = recorded_replies(translator)
+    source = "Ladies and gentlemen, please fasten your seat belts."
+    assert translator.translate([TranslationRequest(source)], "en", "es") == [good]
+    assert written[0].count("por favor") == 4  # stopped at the fourth copy, not at the 30th
+    # a source that repeats itself may be translated with its repetition, unstopped
+    translator, engine = stub("Sí, sí, sí, sí, sí.")
+    written = recorded_replies(translator)
+    assert translator.translate([TranslationRequest("Yes, yes, yes, yes, yes.")], "en", "es") == [
+        "Sí, sí, sí, sí, sí."]
+    assert written == ["Sí, sí, sí, sí, sí."]
+
+
+def test_a_budgeted_answer_that_is_the_plain_translation_is_not_asked_again():
+    plain = "La encontró esta mañana."
+    translator, engine = stub(plain, plain, "La halló.")
+    source = "She found the key this morning."
+    assert translator.translate([TranslationRequest(source)], "en", "es") == [plain]
+    budgeted = TranslationRequest(source, max_chars=12)
+    assert translator.translate_with_flags([budgeted], "en", "es") == [
+        (plain, (FLAG_TOO_LONG,))]
+    assert len(engine.calls) == 2  # the budget was not heeded at all: no length retry
