@@ -3,15 +3,16 @@
 Each sentence is its own chat request, decoded greedily, with at most ``extra_tokens`` plus
 ``length_ratio`` tokens per source character. The answer is cleaned of what chat models add
 (labels, quotes, notes, a second line of commentary), then checked (``script_check``): an empty
-answer, the source echoed back, the wrong script for the target or a decoding loop is asked again
-with a stricter prompt, up to ``max_retries`` times. An answer that passes is then checked for
-what small models drop (``faithfulness``: a negation, a number, a name, a question) and asked
-again with the problem stated, ``faithfulness_retries`` times within that budget; a good
-answer over the request's length budget (``max_chars``) is asked for shorter once. Under a
-budget, a sentence keeps the translation this object already gave it (cleanly) when that fits
-its share of the budget, when the sentence is one or two words (there is no shorter rendering
-worth an answer) or when the budgeted answer is no shorter. The best
-candidate is kept and its problems reported as flags. The previous line, when this object
+answer, the source echoed back, the wrong script for the target or a decoding loop (stopped as
+soon as it shows) is asked again with a stricter prompt, up to ``max_retries`` times. An answer
+that passes is then checked for what small models drop (``faithfulness``: a negation, a number,
+a name, a question) and asked again with the problem stated, ``faithfulness_retries`` times
+within that budget; a good answer over the request's length budget (``max_chars``) is asked for
+shorter once, unless it is the plain translation word for word. Under a budget, a sentence
+keeps the translation this object already gave it (cleanly) when that fits its share of the
+budget, when the sentence is one or two words (there is no shorter rendering worth an answer)
+or when the budgeted answer is no shorter. The best candidate is kept and its problems
+reported as flags. The previous line, when this object
 translated it, is given as an earlier turn of the chat, so pronouns and word senses follow it.
 """
 from __future__ import annotations
