@@ -269,6 +269,11 @@ class LlamaCppTranslator:
         """Free the model (it is loaded again on the next call) and forget past lines."""
         with self._lock:
             self._server = None
+        self.forget()
+
+    def forget(self) -> None:
+        """Forget past lines and their translations (the model stays loaded)."""
+        with self._lock:
             self._memory.clear()
             self._chain, self._chain_key = [], None
 

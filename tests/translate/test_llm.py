@@ -514,3 +514,18 @@ def test_a_budgeted_answer_that_is_the_plain_translation_is_not_asked_again():
     assert translator.translate_with_flags([budgeted], "en", "es") == [
         (plain, (FLAG_TOO_LONG,))]
     assert len(engine.calls) == 2  # the budget was not heeded at all: no length retry
+
+
+def test_forget_drops_past_translations_but_keeps_the_model():
+    translator, engine = stub("La encontró.", "La halló.")
+    source = "She found the key."
+    assert translator.translate([TranslationRequest(source)], "en", "es") == ["La encontró."]
+    fits = TranslationRequest(source, max_chars=20)
+    assert translator.translate([fits], "en", "es") == ["La encontró."]
+    assert len(engine.calls) == 1  # its translation is remembered and fits: nothing asked
+    translator._server = server = object()  # stands for a loaded engine
+    translator.forget()
+    assert translator.translate([fits], "en", "es") == ["La halló."]
+    assert len(engine.calls) == 2 and translator._server is server
+    translator.close()
+    assert translator._server is None
