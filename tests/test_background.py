@@ -64,7 +64,8 @@ def test_drop_leaves_silence_where_no_dub_plays(dubber, tmp_path):
         assert float(np.max(np.abs(tail.samples))) < 1e-3
 
 
-FALCON = Path(__file__).parents[2] / "shared" / "data" / "diar_picovoice_falcon" / "test.wav"
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+FALCON = DATA / "diar_picovoice_falcon" / "test.wav"
 
 
 @pytest.mark.skipif(not FALCON.exists(), reason="../shared/data is absent")

@@ -11,7 +11,7 @@ from dubkit.analysis.background import MAX_FLOOR_DB, MAX_OUTSIDE_DB, measure_bac
 from dubkit.types import Audio, SpeechRegion
 
 RATE = 16_000
-DATA = Path(__file__).parents[3] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 FALCON = DATA / "diar_picovoice_falcon" / "test.wav"
 
 
