@@ -67,12 +67,11 @@ def main() -> int:
         print(f"{stage:<12}{seconds:>9.2f}{seconds / duration:>9.3f}")
     print(f"{'total':<12}{wall:>9.2f}{wall / duration:>9.3f}  (wall, model loading included)")
     print(f"peak memory: {peak_mb:.0f} MB")
-    placed = [s.placement for s in result.segments if s.placement is not None]
-    late = [p.start - s.start for s, p in zip(
-        [s for s in result.segments if s.placement is not None], placed, strict=True)]
+    placed = [s for s in result.segments if s.placement is not None]
+    late = [s.placement.start - s.start for s in placed]
     print(f"lines late: {sum(d > LATE for d in late)} of {len(placed)} "
           f"(delay of all lines {sum(max(0.0, d) for d in late):.2f} s), "
-          f"speech past its slot {sum(p.overflow for p in placed):.2f} s")
+          f"speech past its slot {sum(s.placement.overflow for s in placed):.2f} s")
     backends = dubber.pipeline.backends
     translator = backends.get("translation") if backends.has("translation") else None
     if hasattr(translator, "answers"):  # a language model's answers, retries included

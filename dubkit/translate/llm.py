@@ -289,8 +289,10 @@ class LlamaCppTranslator:
         ``plain``: its translation without a budget, when one is known."""
         if not any(ch.isalpha() for ch in sentence):
             return sentence, ()  # numbers, symbols: nothing to translate
-        # an answer that starts to loop is stopped there: the rest would be more of the loop
-        stop = None if is_repetitive(sentence) else is_repetitive
+        # an answer that starts to loop is stopped there (the rest would be more of the loop),
+        # unless the source itself repeats
+        source_loops = is_repetitive(sentence)
+        stop = None if source_loops else is_repetitive
         max_tokens = self._max_tokens(sentence)
         history = self._history(previous, source, target)
         candidates = []  # (rank, attempt, text, flags)
@@ -308,7 +310,7 @@ class LlamaCppTranslator:
                 else self._chat(messages, max_tokens, stop)
             text = clean_output(reply, sentence, (source, target))
             flags = translation_flags(sentence, text, source, target)
-            if is_repetitive(text) and not is_repetitive(sentence):
+            if not source_loops and is_repetitive(text):
                 text, flags = collapse_repeats(text), flags + (FLAG_REPETITIVE,)
             # Meaning is judged only on an answer that is a translation at all.
             judge = self.faithfulness and not flags
@@ -382,7 +384,7 @@ class LlamaCppTranslator:
         with self._lock:
             if self._chain and self._chain_key == (source, target, _last_sentence(previous)):
                 return list(self._chain)  # the chat goes on: earlier turns are cached already
-            done = self._memory.get((source, target, " ".join(previous.split())))
+            done = self._memory.get(_memory_key(source, target, previous))
         if done is None:
             return []
         return [_plain_turn(previous, source, target), {"role": "assistant", "content": done}]
@@ -404,12 +406,13 @@ class LlamaCppTranslator:
     def _recall(self, source: str, target: str, text: str) -> str | None:
         """The translation this object last gave ``text`` cleanly, if it remembers one."""
         with self._lock:
-            return self._memory.get((source, target, " ".join(text.split())))
+            return self._memory.get(_memory_key(source, target, text))
 
     def _remember(self, source: str, target: str, text: str, translation: str) -> None:
         with self._lock:
-            self._memory[(source, target, " ".join(text.split()))] = translation
-            self._memory.move_to_end((source, target, " ".join(text.split())))
+            key = _memory_key(source, target, text)
+            self._memory[key] = translation
+            self._memory.move_to_end(key)
             while len(self._memory) > _MEMORY:
                 self._memory.popitem(last=False)
 
@@ -573,6 +576,11 @@ def _parse_languages(languages: Sequence[str] | str | None) -> frozenset[str]:
     if bad or not norm:
         raise InputError(f"languages must be ISO 639-1 codes; not: {', '.join(bad) or 'empty'}")
     return norm
+
+
+def _memory_key(source: str, target: str, text: str) -> tuple[str, str, str]:
+    """Where the translation of ``text`` is remembered: the same words, however spaced."""
+    return source, target, " ".join(text.split())
 
 
 def _words(sentence: str, language: str) -> int:
