@@ -5,8 +5,16 @@ child of a process that already ran torch can deadlock in torch's thread pool.""
 from __future__ import annotations
 
 import resource
+import signal
 import traceback
 from collections.abc import Callable
+
+
+def default_ctrl_c() -> None:
+    """``preexec_fn`` of a child that a test stops with SIGINT, as Ctrl-C would: a shell
+    without job control (``cmd &``, nohup, some CI runners) starts its children with SIGINT
+    ignored, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def limit_memory(limit: int) -> None:

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from dubkit import media
 from dubkit.cli.main import cli
+from dubkit.testing.workers import default_ctrl_c
 
 SAMPLE = Path(__file__).parents[2] / "samples" / "jfk.mp4"
 BASE = ("live", "--preset", "tiny-test", "--to", "es", "--from", "en")
@@ -91,7 +92,8 @@ def test_ctrl_c_stops_cleanly_with_valid_files(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-c", "from dubkit.cli.main import main; main()", *BASE,
          "--input", str(talk), "--output", str(out), "--captions", str(vtt)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=default_ctrl_c)
     deadline = time.monotonic() + 120
     while not vtt.exists() and time.monotonic() < deadline:  # the first phrase is out
         time.sleep(0.1)

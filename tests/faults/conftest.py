@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from dubkit import media
 from dubkit.cli.main import cli
 from dubkit.jobs.paths import JobPaths
+from dubkit.testing.workers import default_ctrl_c
 
 SAMPLE = Path(__file__).parents[2] / "samples" / "jfk.mp4"
 # --from en: no language detection; tiny random models, so a whole dub takes seconds
@@ -47,7 +48,8 @@ def clean_env(**extra: str) -> dict[str, str]:
 def start_dubkit(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     """dubkit in its own process group (so a kill reaches its ffmpeg children too)."""
     return subprocess.Popen([*DUBKIT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env or clean_env(), start_new_session=True)
+                            text=True, env=env or clean_env(), start_new_session=True,
+                            preexec_fn=default_ctrl_c)
 
 
 def run_dubkit(*args: str, env: dict[str, str] | None = None,
