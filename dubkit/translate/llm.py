@@ -75,6 +75,9 @@ _MEMORY = 256  # past lines (and sentences) remembered as context for the next o
 # Earlier turns a running chat keeps before it starts again from its last turn. Each call then
 # adds only its own turn to what llama.cpp has cached; a history rebuilt for every call was
 # recomputed whole (about 0.9 s of a 1.7 s Spanish sentence on 2 cores, the live preset).
+# Only a chat's first turn carries the instruction: the later ones are the bare sentence, as
+# the earlier turns show what is asked, and each instruction read again cost about 17 prompt
+# tokens (0.3 s on 2 cores) a sentence.
 _CHAIN_TURNS = 4
 # A streamed answer is judged by the script checks (echo, wrong script) once it holds this many
 # characters, before any of it is handed out: enough to tell Spanish from echoed English. Kana,
@@ -221,7 +224,8 @@ class LlamaCppTranslator:
             return text, flags
         sentence = sentences[0]
         history = self._history(request.previous, source, target)
-        messages = history + self._messages(sentence, None, source, target, 0, ())
+        messages = history + self._messages(sentence, None, source, target, 0, (),
+                                            chained=bool(history))
         handed = ""  # handed out so far
         problem: tuple[str, ...] | None = None  # the script checks' verdict; () passed
         judge_at = _JUDGE_CHARS_SYLLABIC if target in SYLLABIC_SCRIPT else _JUDGE_CHARS
@@ -302,7 +306,7 @@ class LlamaCppTranslator:
         length_retries = _LENGTH_RETRIES
         for attempt in range(1 if failed else 0, self.max_retries + 1):
             messages = history + self._messages(
-                sentence, budget, source, target, attempt, problem, lost)
+                sentence, budget, source, target, attempt, problem, lost, chained=bool(history))
             if attempt >= 2:  # greedy decoding repeats itself: change the conversation too
                 messages.insert(0, {"role": "system", "content": _SYSTEM.format(
                     src=language_name(source), tgt=language_name(target))})
@@ -343,12 +347,15 @@ class LlamaCppTranslator:
 
     def _messages(
         self, sentence: str, budget: int | None, source: str, target: str, attempt: int,
-        problem: tuple[str, ...], lost: tuple[Finding, ...] = (),
+        problem: tuple[str, ...], lost: tuple[Finding, ...] = (), chained: bool = False,
     ) -> list[dict[str, str]]:
         """The user turn for one try: the plain instruction first (a "short" one under a length
         budget), stricter after a failed check, terser after a too-long answer; after an answer
         that ``lost`` meaning, the first instruction again with the problem stated after the
+        sentence. A plain first try that goes on a running chat (``chained``) is the bare
         sentence."""
+        if chained and budget is None and not attempt and not problem and not lost:
+            return [{"role": "user", "content": sentence}]
         src, tgt = language_name(source), language_name(target)
         instruction = _PLAIN.format(src=src, tgt=tgt)
         if lost:
@@ -391,16 +398,19 @@ class LlamaCppTranslator:
 
     def _continue_chain(self, history: list[dict[str, str]], sentence: str,
                         translation: str | None, source: str, target: str) -> None:
-        """The running chat after this sentence: ``history`` and its turn, asked plainly and
-        answered with ``translation`` (None: it was not, so the chat starts again); from its
-        last turn alone once it holds more than ``_CHAIN_TURNS`` earlier turns."""
+        """The running chat after this sentence: ``history`` and its turn as it was asked
+        plainly (bare on a running chat), answered with ``translation`` (None: it was not, so
+        the chat starts again); from its last turn alone, instruction restored, once it holds
+        more than ``_CHAIN_TURNS`` earlier turns."""
         with self._lock:
             if translation is None or not self.context:
                 self._chain, self._chain_key = [], None
                 return
-            chain = history + [_plain_turn(sentence, source, target),
-                               {"role": "assistant", "content": translation}]
-            self._chain = chain[-2:] if len(chain) > 2 * _CHAIN_TURNS else chain
+            answer = {"role": "assistant", "content": translation}
+            if history and len(history) < 2 * _CHAIN_TURNS:  # asked bare, as the chat goes on
+                self._chain = history + [{"role": "user", "content": sentence}, answer]
+            else:  # a first turn, or the chat starts again from this one: with the instruction
+                self._chain = [_plain_turn(sentence, source, target), answer]
             self._chain_key = (source, target, _last_sentence(sentence))
 
     def _recall(self, source: str, target: str, text: str) -> str | None:
@@ -500,8 +510,8 @@ class LlamaCppTranslator:
 
 
 def _plain_turn(text: str, source: str, target: str) -> dict[str, str]:
-    """The user turn that asks for ``text`` plainly: a first try, and every earlier turn of a
-    chat (the same bytes each time, so llama.cpp's prompt cache holds)."""
+    """The user turn that asks for ``text`` plainly: a first try with no chat to go on, and a
+    chat's first turn (the same bytes each time, so llama.cpp's prompt cache holds)."""
     src, tgt = language_name(source), language_name(target)
     return {"role": "user", "content": f"{_PLAIN.format(src=src, tgt=tgt)}\n\n{text}"}
 

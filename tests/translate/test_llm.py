@@ -171,6 +171,13 @@ def test_consecutive_lines_continue_one_chat_so_each_call_only_adds_its_turn():
     for (before, _), (after, _), reply in zip(engine.calls[:4], engine.calls[1:5],
                                               engine.replies):
         assert after[:-1] == before + [{"role": "assistant", "content": reply}]
+    # only a chat's first turn carries the instruction; later turns are the bare line, and a
+    # chat that starts again from its last turn gives that turn the instruction back
+    asks = [messages[-1]["content"] for messages, _ in engine.calls]
+    assert asks[0].startswith("Translate the following English text into Spanish.")
+    assert asks[1:5] == lines[1:5] and asks[6] == lines[6]
+    assert engine.calls[5][0][0]["content"] == asks[0].replace(lines[0], lines[4])
+    assert asks[5] == lines[5]
     # a line whose translation failed its checks ends the chat; so does a line out of order
     translator, engine = stub("La línea uno.", "Line two is here.", "Line two is here.",
                               "La línea tres.", "La línea cuatro.", max_retries=1)
@@ -289,7 +296,7 @@ def test_previous_line_is_an_earlier_turn_when_this_object_translated_it():
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert messages[0]["content"].endswith("\n\nShe lost her key.")
     assert messages[1]["content"] == "Perdió su llave."
-    assert messages[2]["content"].endswith("\n\nShe found it this morning.")
+    assert messages[2]["content"] == "She found it this morning."  # the turn before says what
     assert "sofa" not in str(messages)  # the next line is not shown
     unknown = TranslationRequest("She found it.", previous="Something never translated.")
     translator.translate([unknown], "en", "es")
