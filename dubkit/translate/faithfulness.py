@@ -372,6 +372,20 @@ _CALENDAR = frozenset(
     "june july august september october november december".split()
 )
 _DEMONYM = re.compile(r".{3,}(?:ans|ese|ish)$")  # Americans, Japanese, English: translated
+# Words that are never names, capitalised where a transcript starts a sentence after a comma or
+# where two phrases were joined ("Not finding out why, The time ..."): asked to keep 'The',
+# the model wrote it into the translation.
+_NEVER_NAMES = {lang: frozenset(words.split()) for lang, words in {
+    "en": "the a an this that these those it its we you he she they there here and but so or if "
+          "when what which who why how not no yes my your our their his her well okay oh",
+    "es": "el la los las un una unos unas este esta esto eso y pero si no sí yo tú él ella "
+          "nosotros ellos qué cuando como",
+    "fr": "le la les un une ce cette ces et mais si non oui je tu il elle nous vous ils elles "
+          "quand comme",
+    "it": "il lo la gli le un una questo questa e ma se non sì io tu lui lei noi voi loro quando "
+          "come",
+    "pt": "o a os as um uma este esta isso e mas se não sim eu tu ele ela nós eles quando como",
+}.items()}
 _OPENERS = frozenset("!?…:;¿¡\"“«(「—-")
 
 
@@ -385,7 +399,7 @@ def names(text: str, language: str) -> list[str]:
     previous_end = -1
     for m in re.finditer(r"[^\W\d_][^\W\d_-]*", text):
         word, before = m.group(), text[:m.start()].rstrip()
-        if not _is_name(word, before):
+        if not _is_name(word, before) or word.casefold() in _NEVER_NAMES.get(language, ()):
             continue
         if found and not text[previous_end:m.start()].strip():
             found[-1].append(word)

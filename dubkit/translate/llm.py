@@ -211,10 +211,12 @@ class LlamaCppTranslator:
         """``translate_with_flags`` for one sentence, ``on_text`` called with the cleaned
         answer each time it grows. The answer is judged by the script checks once it holds
         ``_JUDGE_CHARS`` characters (fewer in a syllabic script), before any of it is handed
-        out: one that fails (an echo, the wrong script) is never handed out, and the sentence is
-        asked again as ``translate_with_flags`` asks it, then handed out whole. The meaning
-        checks judge the finished answer; what they find is a flag only, since the answer was
-        handed out. A request of several sentences is translated whole, then handed out."""
+        out: one that fails (an echo, the wrong script) is never handed out, and is stopped and
+        asked again with the problem stated, handed out the same way once its start passes
+        (judged whole otherwise); a second failure goes on as ``translate_with_flags`` asks,
+        then is handed out whole. The meaning checks judge
+        the finished answer; what they find is a flag only, since the answer was handed out. A
+        request of several sentences is translated whole, then handed out."""
         source, target = self._check(source), self._check(target)
         sentences = split_sentences(unshout(request.text))
         if source == target or len(sentences) != 1 or request.max_chars is not None \
@@ -224,38 +226,52 @@ class LlamaCppTranslator:
             return text, flags
         sentence = sentences[0]
         history = self._history(request.previous, source, target)
-        messages = history + self._messages(sentence, None, source, target, 0, (),
-                                            chained=bool(history))
-        handed = ""  # handed out so far
-        problem: tuple[str, ...] | None = None  # the script checks' verdict; () passed
         judge_at = _JUDGE_CHARS_SYLLABIC if target in SYLLABIC_SCRIPT else _JUDGE_CHARS
 
-        def grown(reply: str) -> bool:
-            nonlocal handed, problem
-            text = clean_output(reply, sentence, (source, target))
-            if problem is None and len(text) >= judge_at:
-                problem = translation_flags(sentence, text, source, target) or (
-                    (FLAG_ECHO,) if _starts_as_echo(sentence, text) else ())
-            if problem and self.max_retries:
-                return True  # rejected, and it will be asked again: stop writing it
-            if problem == () and text.startswith(handed) and len(text) > len(handed):
-                handed = text
-                on_text(text)
-            return False
+        def write(messages: list[dict[str, str]], may_stop: bool,
+                  ) -> tuple[str, str, tuple[str, ...] | None]:
+            """(reply, the part handed out, the script checks' verdict: () passed, None not
+            judged); a rejected answer is stopped where it was judged when ``may_stop``."""
+            handed, problem = "", None
 
-        reply = self._chat(messages, self._max_tokens(sentence), grown)
-        if problem and self.max_retries:  # stopped unsaid: asked again, the problem stated
-            text, flags = self._sentence(sentence, request.previous, None, source, target,
-                                         failed=problem)
-            on_text(text)
-            return text, flags
+            def grown(reply: str) -> bool:
+                nonlocal handed, problem
+                text = clean_output(reply, sentence, (source, target))
+                if problem is None and len(text) >= judge_at:
+                    problem = translation_flags(sentence, text, source, target) or (
+                        (FLAG_ECHO,) if _starts_as_echo(sentence, text) else ())
+                if problem and may_stop:
+                    return True  # rejected, and it will be asked again: stop writing it
+                if problem == () and text.startswith(handed) and len(text) > len(handed):
+                    handed = text
+                    on_text(text)
+                return False
+
+            reply = self._chat(messages, self._max_tokens(sentence), grown)
+            return reply, handed, problem
+
+        reply, handed, problem = write(
+            history + self._messages(sentence, None, source, target, 0, (),
+                                     chained=bool(history)), may_stop=self.max_retries > 0)
+        retried = bool(problem) and self.max_retries > 0
+        if retried:  # stopped unsaid: asked again, the problem stated. Handed out as it grows
+            # once its start passes; otherwise written whole and judged whole, as a batch
+            # judges it ("私はChicago" fails at 9 characters, "私はChicagoの出身です。" passes)
+            reply, handed, _ = write(
+                history + self._messages(sentence, None, source, target, 1, problem),
+                may_stop=False)
         text = clean_output(reply, sentence, (source, target))
         flags = translation_flags(sentence, text, source, target)
-        if not handed and (flags or problem):  # never handed out: ask as usual
+        if not handed and (flags or problem) and not retried:  # never handed out: as usual
             text, flags = self._sentence(sentence, request.previous, None, source, target, reply)
             on_text(text)
             return text, flags
-        if not text.startswith(handed):  # cleaning the whole changed what was handed out
+        if retried and not handed and flags and self.max_retries > 1:  # the retry failed too
+            text, flags = self._sentence(sentence, request.previous, None, source, target,
+                                         failed=flags, first_attempt=2)
+            on_text(text)
+            return text, flags
+        if handed and not text.startswith(handed):  # cleaning the whole changed what was out
             text = handed
         if is_repetitive(text) and not is_repetitive(sentence):
             flags += (FLAG_REPETITIVE,)
@@ -264,7 +280,9 @@ class LlamaCppTranslator:
         flags += tuple(f.flag for f in lost)
         if not flags:
             self._remember(source, target, sentence, text)
-        self._continue_chain(history, sentence, None if flags else text, source, target)
+        # a retry's turn is not the plain one the chat's next turns would build on
+        self._continue_chain(history, sentence, None if flags or retried else text,
+                             source, target)
         if len(text) > len(handed):
             on_text(text)
         return text, tuple(dict.fromkeys(flags))
@@ -286,11 +304,13 @@ class LlamaCppTranslator:
     def _sentence(
         self, sentence: str, previous: str, budget: int | None, source: str, target: str,
         first_reply: str | None = None, failed: tuple[str, ...] = (), plain: str | None = None,
+        first_attempt: int | None = None,
     ) -> tuple[str, tuple[str, ...]]:
         """One sentence, asked again while its answer fails the checks; ``first_reply``: the
         answer the first (plain) request already got; ``failed``: the first request was asked
         and its answer, stopped while written, failed these checks (it is no candidate);
-        ``plain``: its translation without a budget, when one is known."""
+        ``plain``: its translation without a budget, when one is known; ``first_attempt``: the
+        try to begin with (the tries before it were made, and failed with ``failed``)."""
         if not any(ch.isalpha() for ch in sentence):
             return sentence, ()  # numbers, symbols: nothing to translate
         # an answer that starts to loop is stopped there (the rest would be more of the loop),
@@ -304,7 +324,9 @@ class LlamaCppTranslator:
         lost: tuple[Finding, ...] = ()
         rechecks = self.faithfulness_retries
         length_retries = _LENGTH_RETRIES
-        for attempt in range(1 if failed else 0, self.max_retries + 1):
+        if first_attempt is None:
+            first_attempt = 1 if failed else 0
+        for attempt in range(first_attempt, self.max_retries + 1):
             messages = history + self._messages(
                 sentence, budget, source, target, attempt, problem, lost, chained=bool(history))
             if attempt >= 2:  # greedy decoding repeats itself: change the conversation too

@@ -153,6 +153,10 @@ def test_names_found():
     assert names(JFK, "en") == []  # "Americans" is a demonym, translated
     assert names("Yesterday we met on Monday. Then we left.", "en") == []
     assert names("Der hinter diesem Portal liegenden Raum wurde genutzt.", "de") == []
+    # two live phrases joined: a sentence start after a comma is no name, a name still is
+    assert names("Not finding out why, The time sinking up.", "en") == []
+    assert names("And so it begins, This is what Diane said.", "en") == ["Diane"]
+    assert names("Y luego, El problema fue de Lima.", "es") == ["Lima"]
 
 
 @pytest.mark.parametrize("source, target, src, tgt", [

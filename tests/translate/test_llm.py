@@ -202,12 +202,14 @@ def test_a_streamed_translation_is_handed_out_as_it_grows_once_it_passes_the_scr
     assert all(answer.startswith(part) for part in seen)  # each one a prefix of the whole
     assert all(len(part) >= 12 for part in seen)  # nothing before the script checks judged it
     # an echo is never handed out: the sentence is asked again (the echo counts as the first
-    # try) and the answer handed out whole
+    # try), and the second answer is handed out as it grows
     translator, engine = stub(KENNEDY, answer)
     seen = []
     assert translator.translate_stream(TranslationRequest(KENNEDY), "en", "es",
                                        seen.append) == (answer, ())
-    assert seen == [answer] and len(engine.calls) == 2
+    assert len(engine.calls) == 2 and "Do not repeat" in engine.calls[1][0][-1]["content"]
+    assert seen[-1] == answer and len(seen) > 3
+    assert all(answer.startswith(part) and len(part) >= 12 for part in seen)
 
 
 def test_a_japanese_answer_is_judged_and_handed_out_sooner():
@@ -265,7 +267,7 @@ def test_the_engines_stream_is_read_and_a_callbacks_error_is_not_lost():
 def test_an_answer_rejected_while_written_is_stopped_and_asked_again_with_the_problem():
     # Latin letters where Japanese was asked for: judged at 6 characters, stopped there
     translator, engine = stub("Ladies and gentlemen, please fasten your seatbelts.",
-                              "皆様、シートベルトをお締めください。")
+                              "皆様、シートベルトを お締めください。")
     stopped = []
     chat = translator._chat
     translator._chat = lambda m, n, on=None: stopped.append(chat(m, n, on)) or stopped[-1]
@@ -273,9 +275,36 @@ def test_an_answer_rejected_while_written_is_stopped_and_asked_again_with_the_pr
     text, flags = translator.translate_stream(
         TranslationRequest("Ladies and gentlemen, please fasten your seatbelts."), "en", "ja",
         seen.append)
-    assert (text, flags) == ("皆様、シートベルトをお締めください。", ()) and seen == [text]
+    assert (text, flags) == ("皆様、シートベルトを お締めください。", ())
     assert stopped[0] == "Ladies"  # the rest of the rejected answer was never written
     assert "Japanese characters" in engine.calls[1][0][-1]["content"]  # the problem stated
+    assert seen == ["皆様、シートベルトを", text]  # the second try streamed
+    # rejected twice: the second try is written whole (judged whole, it might have passed),
+    # then the third is asked as a batch asks it (a system message too), handed out whole
+    translator, engine = stub("Ladies and gentlemen.", "Ladies and gentlemen.", "皆様。")
+    stopped, seen = [], []
+    chat = translator._chat
+    translator._chat = lambda m, n, on=None: stopped.append(chat(m, n, on)) or stopped[-1]
+    text, flags = translator.translate_stream(TranslationRequest("Ladies and gentlemen."),
+                                              "en", "ja", seen.append)
+    assert (text, flags) == ("皆様。", ()) and seen == [text]
+    assert stopped[:2] == ["Ladies", "Ladies and gentlemen."] and len(engine.calls) == 3
+    assert engine.calls[2][0][0]["role"] == "system"
+    # a second try whose start fails but whose whole passes is kept, handed out whole
+    chicago = "I'm originally from Chicago also."
+    translator, engine = stub(chicago, "私はChicago の出身です。")
+    seen = []
+    text, flags = translator.translate_stream(TranslationRequest(chicago), "en", "ja",
+                                              seen.append)
+    assert (text, flags) == ("私はChicago の出身です。", ()) and seen == [text]
+    assert len(engine.calls) == 2
+    # one retry allowed: the second try is written whole, kept and flagged
+    translator, engine = stub("Ladies and gentlemen.", max_retries=1)
+    seen = []
+    text, flags = translator.translate_stream(TranslationRequest("Ladies and gentlemen."),
+                                              "en", "ja", seen.append)
+    assert text == "Ladies and gentlemen." and "translation-wrong-script" in flags
+    assert len(engine.calls) == 2 and seen == [text]
     # with no retries allowed the rejected answer is written whole and kept, flagged
     translator, engine = stub("Ladies and gentlemen.", max_retries=0)
     text, flags = translator.translate_stream(TranslationRequest("Ladies and gentlemen."),
