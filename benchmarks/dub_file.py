@@ -32,24 +32,33 @@ from dubkit.types import Audio
 LATE = 0.3  # seconds after its source line from which a line counts as late
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def dub_arguments(description: str) -> argparse.Namespace:
+    """INPUTS, --to, --from and --preset, as every whole-dub benchmark takes them."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("inputs", type=Path, nargs="+")
     parser.add_argument("--to", required=True)
     parser.add_argument("--from", dest="source", default=None)
     parser.add_argument("--preset", default="cpu")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def dub_input(inputs: list[Path], folder: Path) -> tuple[Path, str]:
+    """The file to dub in ``folder`` and its name for the report: one input copied, several
+    joined as 16 kHz mono WAV."""
+    if len(inputs) == 1:
+        work = folder / inputs[0].name
+        shutil.copy(inputs[0], work)
+        return work, inputs[0].name
+    parts = [media.decode_audio(p, rate=16000, mono=True).samples for p in inputs]
+    work = folder / "joined.wav"
+    media.write_audio(Audio(np.concatenate(parts), 16000), work)
+    return work, " + ".join(p.name for p in inputs)
+
+
+def main() -> int:
+    args = dub_arguments(__doc__.splitlines()[0])
     with tempfile.TemporaryDirectory() as tmp:
-        if len(args.inputs) == 1:
-            args.input = args.inputs[0]
-            work = Path(tmp) / args.input.name
-            shutil.copy(args.input, work)
-        else:
-            parts = [media.decode_audio(p, rate=16000, mono=True).samples for p in args.inputs]
-            work = Path(tmp) / "joined.wav"
-            media.write_audio(Audio(np.concatenate(parts), 16000), work)
-            args.input = Path(" + ".join(p.name for p in args.inputs))
+        work, args.input = dub_input(args.inputs, Path(tmp))
         duration = media.decode_audio(work).duration
         start = time.perf_counter()
         dubber = Dubber(preset=args.preset)

@@ -12,14 +12,12 @@ time inside a backend's calls is that backend's own work, as if it ran alone. Th
 overhead is the wall time inside none of them: decoding, hashing, the cache, dubkit's own
 signal processing between the models (pitch, prosody, fitting, mixing), muxing and files.
 
-Several inputs are joined (as 16 kHz mono WAV) into one file first, as in dub_file.py.
+Several inputs are joined (as 16 kHz mono WAV) into one file first, as dub_file.py does.
 """
 from __future__ import annotations
 
-import argparse
 import functools
 import inspect
-import shutil
 import sys
 import tempfile
 import threading
@@ -28,11 +26,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from dub_file import dub_arguments, dub_input  # the same input and options as dub_file.py
 
 import dubkit.backends
 from dubkit import Dubber, media
-from dubkit.types import Audio
 
 _inside = threading.local()  # depth of timed calls in this thread
 
@@ -95,12 +92,7 @@ class Ledger:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("inputs", type=Path, nargs="+")
-    parser.add_argument("--to", required=True)
-    parser.add_argument("--from", dest="source", default=None)
-    parser.add_argument("--preset", default="cpu")
-    args = parser.parse_args()
+    args = dub_arguments(__doc__.splitlines()[0])
 
     ledger = Ledger()
     create = dubkit.backends.create_backend
@@ -114,15 +106,7 @@ def main() -> int:
     dubkit.backends.create_backend = create_timed
 
     with tempfile.TemporaryDirectory() as tmp:
-        if len(args.inputs) == 1:
-            work = Path(tmp) / args.inputs[0].name
-            shutil.copy(args.inputs[0], work)
-            name = args.inputs[0].name
-        else:
-            parts = [media.decode_audio(p, rate=16000, mono=True).samples for p in args.inputs]
-            work = Path(tmp) / "joined.wav"
-            media.write_audio(Audio(np.concatenate(parts), 16000), work)
-            name = " + ".join(p.name for p in args.inputs)
+        work, name = dub_input(args.inputs, Path(tmp))
         duration = media.decode_audio(work).duration
         start = time.perf_counter()
         result = Dubber(preset=args.preset).translate(work, to=args.to,
