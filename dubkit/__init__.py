@@ -18,6 +18,7 @@ _PUBLIC = {
     "Dubber": "dubkit.api",
     "DubResult": "dubkit.api",
     "DiarizationResult": "dubkit.api",
+    "BatchReport": "dubkit.batch.report",
     "Interpreter": "dubkit.live.interpreter",
     "Consent": "dubkit.jobs.consent",
     "Preset": "dubkit.config",
@@ -33,6 +34,7 @@ __all__ = [*_PUBLIC, "__version__"]
 
 if TYPE_CHECKING:  # the lazy names above, for type checkers and IDEs
     from dubkit.api import DiarizationResult, Dubber, DubResult  # noqa: F401
+    from dubkit.batch.report import BatchReport  # noqa: F401
     from dubkit.config import Preset, available_presets, load_preset  # noqa: F401
     from dubkit.errors import DubkitError  # noqa: F401
     from dubkit.jobs.consent import Consent  # noqa: F401

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dubkit.batch.report import BatchReport
+from dubkit.batch.runner import DEFAULT_RETRIES, BatchHook, ignore_events
 from dubkit.config import Preset, load_preset
 from dubkit.errors import InputError
 from dubkit.inputs import check_input_file
@@ -191,26 +193,102 @@ class Dubber:
         timings.update(decode=t1 - t0, vad=t2 - t1, diarize=t3 - t2)
         return DiarizationResult(path, tuple(turns), len({t.speaker for t in turns}), timings)
 
+    def batch(self, inputs: Sequence[str | os.PathLike[str]], to: Sequence[str] = (), *,
+              out: str | os.PathLike[str] | None = None,
+              store: str | os.PathLike[str] | None = None,
+              executor: str = "local", workers: int = 1, ray_address: str | None = None,
+              gpus_per_worker: float = 0, retries: int = DEFAULT_RETRIES,
+              report: str | os.PathLike[str] | None = None, hook: BatchHook = ignore_events,
+              options: DubOptions | None = None, **option_values: Any) -> BatchReport:
+        """Dub every input into every language of ``to``; returns the ``BatchReport`` (also
+        written as ``report``, default ``<out or the current folder>/batch-report.json``).
+
+        ``inputs`` are media files, folders (walked for media) or manifests (``.csv`` or
+        ``.jsonl``, a row per input with optional ``languages``, ``output``, ``from``,
+        ``speakers``, ``voice``, ``background`` and ``consent``). Outputs go to ``out``
+        (default: beside each input) as ``<name>.<lang><ext>``. Each source with several
+        languages is analysed once into ``store`` (default: dubkit's cache folder), a folder
+        every worker must reach. ``executor`` "local" runs in this process (``workers`` 1) or
+        on a local Ray instance (``workers`` > 1); "ray" runs ``workers`` Ray actors, on the
+        cluster at ``ray_address`` ("auto" or host:port) when given. A job that fails does
+        not stop the others; one whose worker died is retried up to ``retries`` times.
+        In this process, each job's steps are reported to this ``Dubber``'s ``progress``.
+        Options are ``translate``'s, applied to every job (a manifest row's own win)."""
+        from dubkit.batch.executors import InProcessExecutor, RayExecutor
+        from dubkit.batch.items import collect_items, plan_jobs
+        from dubkit.batch.runner import BatchRunner
+
+        if options is None:
+            options = DubOptions.build(**option_values)
+        elif option_values:
+            options = DubOptions.build(**{**_fields(options), **option_values})
+        if executor not in ("local", "ray"):
+            raise InputError(f"executor {executor!r} is not one of: local, ray")
+        if workers < 1 or retries < 0 or gpus_per_worker < 0:
+            raise InputError("workers must be at least 1, retries and GPUs per worker at "
+                             "least 0")
+        if ray_address is not None and executor != "ray":
+            raise InputError("a Ray address needs executor=\"ray\"")
+        out_dir = Path(out).expanduser().absolute() if out is not None else None
+        jobs = plan_jobs(collect_items(list(inputs), list(to), options), out_dir)
+        if not jobs:
+            raise InputError("nothing to dub: no inputs given")
+        made_out = out_dir is not None and not out_dir.exists()
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        try:  # every file and language checked before the first job starts
+            for job in jobs:
+                self.pipeline.prepare(DubRequest(job.input, job.output, job.language,
+                                                 job.options))
+        except BaseException:
+            if made_out:
+                out_dir.rmdir()
+            raise
+        store_dir = Path(store).expanduser().absolute() if store is not None \
+            else default_store()
+        report_path = Path(report).expanduser() if report is not None \
+            else (out_dir or Path.cwd()) / "batch-report.json"
+        use_ray = executor == "ray" or workers > 1
+        runner_executor = (RayExecutor(self.preset, store_dir, workers, ray_address,
+                                       gpus=gpus_per_worker)
+                           if use_ray else InProcessExecutor(self, store_dir))
+        name = f"ray ({ray_address})" if ray_address else "ray (local)" if use_ray \
+            else "in-process"
+        return BatchRunner(runner_executor, store_dir, report_path, executor_name=name,
+                           hook=hook, retries=retries).run(jobs)
+
     def _result(self, project: Project, output: Path) -> DubResult:
-        paths = JobPaths.for_output(output, project.source_language)
-        subtitles = {k: Path(v) for k, v in project.outputs.get("subtitles", {}).items()}
-        return DubResult(
-            output=Path(project.outputs["media"]),
-            subtitles=subtitles,
-            job_dir=paths.job_dir,
-            project_file=paths.job_dir / "project.json",
-            source_language=project.source_language or "",
-            target_language=project.target_language,
-            segments=tuple(project.segments),
-            speakers=tuple(project.speakers),
-            timings=dict(project.timings),
-            work=dict(project.work),
-            preset=self.preset.name,
-            options=dict(project.options),
-            qa_file=Path(project.outputs["qa"]) if project.outputs.get("qa") else None,
-            provenance_file=Path(project.outputs["provenance"])
-            if project.outputs.get("provenance") else None,
-        )
+        return dub_result(project, output, self.preset.name)
+
+
+def dub_result(project: Project, output: Path, preset_name: str) -> DubResult:
+    """The ``DubResult`` of a finished job's project."""
+    paths = JobPaths.for_output(output, project.source_language)
+    subtitles = {k: Path(v) for k, v in project.outputs.get("subtitles", {}).items()}
+    return DubResult(
+        output=Path(project.outputs["media"]),
+        subtitles=subtitles,
+        job_dir=paths.job_dir,
+        project_file=paths.job_dir / "project.json",
+        source_language=project.source_language or "",
+        target_language=project.target_language,
+        segments=tuple(project.segments),
+        speakers=tuple(project.speakers),
+        timings=dict(project.timings),
+        work=dict(project.work),
+        preset=preset_name,
+        options=dict(project.options),
+        qa_file=Path(project.outputs["qa"]) if project.outputs.get("qa") else None,
+        provenance_file=Path(project.outputs["provenance"])
+        if project.outputs.get("provenance") else None,
+    )
+
+
+def default_store() -> Path:
+    """Where batches keep their shared analysis unless told: dubkit's cache folder."""
+    from dubkit.models import cache_dir
+
+    return cache_dir() / "store"
 
 
 def _fields(options: DubOptions) -> dict[str, Any]:

@@ -60,6 +60,10 @@ class ProjectError(DubkitError):
     """A job folder's project.json is unreadable or does not match the schema."""
 
 
+class JobBusy(DubkitError):
+    """Another dubkit process is working in the same job folder; the message names it."""
+
+
 class DiskFull(DubkitError):
     """A write failed because the file system is full (or over quota); nothing partial is
     left under a final name."""

@@ -22,6 +22,7 @@ from dubkit.errors import InputError, NoSpeech, ProjectError
 from dubkit.hashing import sha256_file
 from dubkit.inputs import check_input_file, check_output_file
 from dubkit.jobs.cache import StageCache, audio_id
+from dubkit.jobs.lock import job_lock
 from dubkit.jobs.outputs import (
     check_job_folder,
     check_ours,
@@ -33,6 +34,8 @@ from dubkit.jobs.paths import JobPaths
 from dubkit.jobs.project import Project, load_project
 from dubkit.jobs.track import load_track, store_track
 from dubkit.languages import check_language
+from dubkit.media.subtitle_input import check_spec, check_times, track_cues, track_number
+from dubkit.media.subtitles import Cue
 from dubkit.progress import ProgressHook, ignore_progress
 from dubkit.request import MODES, DubRequest
 from dubkit.stages import sequence as seq
@@ -64,6 +67,8 @@ STEPS: dict[str, tuple[seq.JobStep, ...]] = {
                                               seq.keep_translation),) + _OUTPUTS,
 }
 RENDER_FROM = ("transcribe", "translate", "synthesize", "mix")
+# The last step that depends on the source alone: what a batch computes once per source
+ANALYSIS_UNTIL = _ANALYSIS[-1].name
 
 
 def watermark_payload(record: dict) -> Payload:
@@ -82,6 +87,9 @@ class PreparedJob:
     voice: str  # keep | stock
     background: str  # keep | duck | drop
     notes: tuple[str, ...] = ()  # why something is not as asked (e.g. stock voices)
+    # the cues of --source-subtitles / --target-subtitles files (a track:N is read at run)
+    source_cues: tuple[Cue, ...] | None = None
+    target_cues: tuple[Cue, ...] | None = None
 
 
 class DubbingPipeline:
@@ -134,8 +142,16 @@ class DubbingPipeline:
                                allow_robotic=options.allow_unintelligible_voice,
                                offered=offered)
         voice, note = self._voice_mode(request)
+        if options.target_subtitles is not None and route != "cascade":
+            raise InputError("--target-subtitles takes the translator's place: it needs --mode "
+                             "cascade")
+        cues = {flag: check_spec(spec, flag) for flag, spec in (
+            ("--source-subtitles", options.source_subtitles),
+            ("--target-subtitles", options.target_subtitles)) if spec is not None}
         return PreparedJob(request, route, target, source, voice, self._background_mode(request),
-                           (note,) if note else ())
+                           (note,) if note else (),
+                           _cues(cues.get("--source-subtitles")),
+                           _cues(cues.get("--target-subtitles")))
 
     def _voice_mode(self, request: DubRequest) -> tuple[str, str]:
         """``keep`` or ``stock``, and why it is not what was asked for (or "")."""
@@ -161,17 +177,27 @@ class DubbingPipeline:
 
     # -- a job ------------------------------------------------------------------------------
 
-    def run(self, job: PreparedJob, shared_caches: Sequence[Path] = ()) -> Project:
+    def run(self, job: PreparedJob, shared_caches: Sequence[Path] = (), *,
+            store: Path | None = None, until: str | None = None) -> Project:
         """Dub ``job.request.input`` into its output; returns the finished project.
         ``shared_caches`` are cache folders of jobs on the same input whose results this one may
-        take (the analysis of the source, done once for several target languages).
+        take (the analysis of the source, done once for several target languages). ``store``
+        is a cache folder shared by many jobs (a batch's): results missing here are taken from
+        it and new ones are added to it. ``until`` names the last step to run (a batch
+        analyses a source once, up to ``ANALYSIS_UNTIL``); the job is then "analysed".
 
         Raises ``NoSpeech`` (after recording it in project.json) when there is nothing to dub,
-        ``OutputExists`` when the output is not this job's own and ``force`` is off.
+        ``OutputExists`` when the output is not this job's own and ``force`` is off, ``JobBusy``
+        when another process is working in the job folder.
         """
+        paths = JobPaths.for_output(job.request.output)
+        check_job_folder(paths.job_dir, job.request.options.force)
+        with job_lock(paths.job_dir):
+            return self._run(job, paths, shared_caches, store, until)
+
+    def _run(self, job: PreparedJob, paths: JobPaths, shared_caches: Sequence[Path],
+             store: Path | None, until: str | None) -> Project:
         request, options = job.request, job.request.options
-        paths = JobPaths.for_output(request.output)
-        check_job_folder(paths.job_dir, options.force)
         try:
             previous = load_project(paths.job_dir)
         except ProjectError:
@@ -189,6 +215,9 @@ class DubbingPipeline:
         track = media.check_audio_track(info, options.audio_track)
         # decided from the probed streams: video in a file named .wav fails here, not at mux
         plan = media.check_output_for(info, request.output, options.keep_original, track.index)
+        source_cues, target_cues = (_subtitles(info, spec, found, flag) for spec, found, flag in (
+            (options.source_subtitles, job.source_cues, "--source-subtitles"),
+            (options.target_subtitles, job.target_cues, "--target-subtitles")))
         audio = media.decode_audio(request.input, rate=ANALYSIS_RATE, mono=True,
                                    stream_index=track.index)
         decode_seconds = time.perf_counter() - started
@@ -221,6 +250,8 @@ class DubbingPipeline:
                      "consent": None,
                      "audio_track": options.audio_track, "audio_stream": track.index,
                      "watermark": _watermark_record(watermark, previous),
+                     "source_subtitles": options.source_subtitles,
+                     "target_subtitles": options.target_subtitles,
                      "notes": list(job.notes) + list(plan.dropped)},
             outputs=previous.outputs if previous else {},
             timings={"decode": round(decode_seconds, 4)},
@@ -229,15 +260,25 @@ class DubbingPipeline:
             project.continues(previous)
         if options.consent is not None:
             project.options["consent"] = options.consent.record(paths.job_dir)
-        context = self._context(project, paths, samples_id, options.resume, shared_caches)
+        # a batch's analysis of a source writes its results straight into the store
+        context = self._context(project, paths, samples_id, options.resume, shared_caches,
+                                store, in_store=until is not None)
         state = seq.DubState(
             input=request.input, output=request.output, route=job.route, target=job.target,
             source=job.source, voice_mode=job.voice, background=job.background,
             keep_original=options.keep_original, num_speakers=options.num_speakers,
             consent=options.consent, watermarker=watermark,
             payload=watermark_payload(project.options["watermark"]), audio=audio,
-            previous=previous, hashes=hashes, force=options.force, stream=track.index)
-        return self._steps(context, state, STEPS[job.route])
+            previous=previous, hashes=hashes, force=options.force, stream=track.index,
+            source_cues=source_cues, target_cues=target_cues)
+        steps = STEPS[job.route]
+        if until is not None:
+            steps = steps[:[s.name for s in steps].index(until) + 1]
+        self._steps(context, state, steps)
+        if until is not None:
+            project.status = "analysed"
+            context.checkpoint()
+        return project
 
     def render(self, output: Path, from_step: str, lines: Sequence[str] | None = None,
                watermark_key: str | None = None, force: bool = False) -> Project:
@@ -251,6 +292,15 @@ class DubbingPipeline:
             raise InputError(f"cannot render from {from_step!r}; choose one of: "
                              f"{', '.join(RENDER_FROM)}")
         paths = JobPaths.for_output(Path(output))
+        if not (paths.job_dir / "project.json").is_file():
+            raise InputError(f"{output} has no job folder ({paths.job_dir}): dub it first with "
+                             "`dubkit translate`")
+        with job_lock(paths.job_dir):
+            return self._render(paths, from_step, lines, watermark_key, force)
+
+    def _render(self, paths: JobPaths, from_step: str, lines: Sequence[str] | None,
+                watermark_key: str | None, force: bool) -> Project:
+        output = paths.output
         project = load_project(paths.job_dir)
         if project is None:
             raise InputError(f"{output} has no job folder ({paths.job_dir}): dub it first with "
@@ -308,8 +358,10 @@ class DubbingPipeline:
         return self._steps(context, state, steps, start)
 
     def _context(self, project: Project, paths: JobPaths, samples_id: str, resume: bool,
-                 shared_caches: Sequence[Path]) -> JobContext:
-        cache = StageCache(paths.cache_dir, enabled=resume, shared=shared_caches)
+                 shared_caches: Sequence[Path], store: Path | None = None,
+                 in_store: bool = False) -> JobContext:
+        folder = store if in_store and store is not None else paths.cache_dir
+        cache = StageCache(folder, enabled=resume, shared=shared_caches, store=store)
         return JobContext(self.preset, self.backends, self.progress, project, cache, paths,
                           samples_id, self.keep_models)
 
@@ -338,6 +390,22 @@ class DubbingPipeline:
             except Exception:  # noqa: BLE001 - the disk may be what failed; keep the cause
                 pass
             raise
+
+
+def _cues(cues: list[Cue] | None) -> tuple[Cue, ...] | None:
+    return tuple(cues) if cues is not None else None
+
+
+def _subtitles(info: media.MediaInfo, spec: str | None, found: tuple[Cue, ...] | None,
+               flag: str) -> tuple[Cue, ...] | None:
+    """A subtitle option's cues, read from the media for ``track:N``, checked against its
+    length."""
+    if spec is None:
+        return None
+    number = track_number(spec)
+    cues = tuple(track_cues(info, number, flag)) if number is not None else found
+    check_times(list(cues), info.duration, f"{flag} {spec}")
+    return cues
 
 
 def _watermark_record(watermark, previous: Project | None) -> dict:

@@ -60,6 +60,15 @@ class DubOptions:
         None, "--audio-track", "Which audio track to dub, counted from 0 (default: the one "
         "marked default, else the first). Other tracks are kept after the original.",
         metavar="N", minimum=0)
+    target_subtitles: str | None = _option(
+        None, "--target-subtitles", "Dub from this translation instead of the translator's: a "
+        "subtitle file (SRT, VTT, ASS) in the target language, or track:N for the input's "
+        "N-th subtitle stream (from 0). Cues are matched to the lines by time.",
+        metavar="FILE|track:N")
+    source_subtitles: str | None = _option(
+        None, "--source-subtitles", "Take what is said from this transcript instead of the "
+        "transcriber's: a subtitle file in the source language, or track:N.",
+        metavar="FILE|track:N")
     # stated by --consent FILE, --consent-self or --i-have-consent (dubkit.cli.options)
     consent: Consent | None = None
 

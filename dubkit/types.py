@@ -139,6 +139,7 @@ class Segment:
     # catalog names of the models that made the line's speech (synthesizer or speech
     # translator, voice converter): what provenance.json lists for it. Empty: none yet
     spoken_by: tuple[str, ...] = ()
+    approved: bool = False  # a reviewer approved it (``dubkit review``)
 
     @property
     def duration(self) -> Seconds:

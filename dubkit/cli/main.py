@@ -68,10 +68,23 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from dubkit.cli import diarize, doctor, live, models, presets, render, translate, verify
+    from dubkit.cli import (
+        batch,
+        diarize,
+        doctor,
+        live,
+        models,
+        presets,
+        render,
+        review,
+        translate,
+        verify,
+    )
 
     cli.add_command(translate.translate)
     cli.add_command(render.render)
+    cli.add_command(batch.batch)
+    cli.add_command(review.review)
     cli.add_command(live.live)
     cli.add_command(live.devices)
     cli.add_command(diarize.diarize)

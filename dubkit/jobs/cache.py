@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from dubkit import __version__
+from dubkit.errors import DiskFull
 from dubkit.jobs.atomic import atomic_path, write_text
 from dubkit.jobs.wavfile import read_wav_bytes, wav_bytes
 from dubkit.types import Audio
@@ -70,13 +71,17 @@ class StageCache:
     ``shared`` are other jobs' cache folders (the same input into other languages): an entry
     missing here is copied from the first of them that has it, then checked like any other, so
     one source is analysed once for several target languages and each job folder stays whole.
+    ``store`` is a cache folder shared by many jobs and machines (a batch's): it is read like
+    ``shared``, and every entry written here is added to it.
     """
 
     def __init__(self, folder: Path, enabled: bool = True,
-                 shared: Sequence[Path] = ()) -> None:
+                 shared: Sequence[Path] = (), store: Path | None = None) -> None:
         self.folder = Path(folder)
         self.enabled = enabled
-        self.shared = [Path(f) for f in shared if Path(f) != Path(folder)]
+        self.store = Path(store) if store is not None and Path(store) != self.folder else None
+        self.shared = [f for f in [self.store, *map(Path, shared)]
+                       if f is not None and f != self.folder]
         self.computed: Counter[str] = Counter()
         self.reused: Counter[str] = Counter()
         self.repaired: Counter[str] = Counter()
@@ -101,6 +106,21 @@ class StageCache:
                     except OSError as exc:  # unreadable there: computed here instead
                         log.warning("cannot copy cache entry %s: %s", source, exc)
                         return
+                return
+
+    def _publish(self, stage: str, key: str, *suffixes: str) -> None:
+        """Add the entry's files to the store, in order (audio before the record vouching for
+        it). A store that cannot be written costs other jobs a recomputation, not this one."""
+        if self.store is None:
+            return
+        for suffix in suffixes:
+            target = self.store / stage / f"{key}{suffix}"
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(target) as tmp:
+                    shutil.copyfile(self._path(stage, key, suffix), tmp)
+            except (OSError, DiskFull) as exc:
+                log.warning("cannot add cache entry %s to the store: %s", target, exc)
                 return
 
     def _damaged(self, stage: str, path: Path, why: str) -> None:
@@ -138,6 +158,7 @@ class StageCache:
         entry = {"format": _ENTRY_FORMAT, "sha256": hashlib.sha256(body).hexdigest(),
                  "value": value}
         write_text(path, json.dumps(entry, ensure_ascii=False, allow_nan=False))
+        self._publish(stage, key, ".json")
         self.computed[stage] += 1
 
     # -- audio -----------------------------------------------------------------------------
@@ -186,6 +207,7 @@ class StageCache:
         record = {"format": _ENTRY_FORMAT, "bytes": len(data),
                   "sha256": hashlib.sha256(data).hexdigest()}
         write_text(path.with_name(path.name + ".json"), json.dumps(record))
+        self._publish(stage, key, ".wav", ".wav.json")
         if count:  # False when a JSON record of the same result is counted instead
             self.computed[stage] += 1
         return path

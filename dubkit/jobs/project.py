@@ -229,7 +229,8 @@ def line_edits(previous: Project | None, segments: list[Segment],
     """``segments`` as the machine made them, each recording that as its ``machine_*``, with the
     speaker and times the user gave the same line in the previous run's project.json (a line
     is the same when the machine made it the same way; a speaker must be one of ``speakers``).
-    Kept edits are flagged ``speaker-edited`` or ``timing-edited``."""
+    Kept edits are flagged ``speaker-edited`` or ``timing-edited``; a reviewer's approval is kept
+    with them."""
     old = {s.id: s for s in previous.segments} if previous is not None else {}
     out = []
     for seg in segments:
@@ -240,6 +241,7 @@ def line_edits(previous: Project | None, segments: list[Segment],
         was = old.get(seg.id)
         if was is not None and (was.machine_speaker, was.machine_start, was.machine_end) == \
                 (seg.speaker, seg.start, seg.end):
+            seg = seg.replace(approved=was.approved)
             if was.speaker != was.machine_speaker and was.speaker in speakers:
                 seg = seg.replace(speaker=was.speaker, flags=seg.flags + ("speaker-edited",))
             if (was.start, was.end) != (was.machine_start, was.machine_end) \

@@ -37,7 +37,15 @@ def write_subtitles(cues: Iterable[Cue], path: str | os.PathLike[str]) -> None:
         raise InputError(
             f"cannot write subtitles as {ext or 'a file without extension'}; use .srt or .vtt"
         )
-    fmt = SUBTITLE_FORMATS[ext]
+    content = subtitles_text(cues, SUBTITLE_FORMATS[ext])
+    with temporary_sibling(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+            f.write(content)
+
+
+def subtitles_text(cues: Iterable[Cue], fmt: str) -> str:
+    """``cues`` as the text of a SubRip ("srt") or WebVTT ("vtt") file, in time order; cues
+    without text are left out."""
     kept = [(c, _clean(c.text, fmt)) for c in sorted(cues, key=lambda c: (c.start, c.end))]
     kept = [(c, text) for c, text in kept if text]
 
@@ -50,9 +58,7 @@ def write_subtitles(cues: Iterable[Cue], path: str | os.PathLike[str]) -> None:
     # last first: a text put in can then only follow the tokens still to replace
     for i, (_, text) in reversed(list(enumerate(kept))):
         content = content.replace(_token(i), text, 1)
-    with temporary_sibling(path) as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(content)
+    return content
 
 
 def _clean(text: str, fmt: str) -> str:

@@ -20,8 +20,9 @@ from dubkit.jobs.outputs import StagedOutputs, check_ours
 from dubkit.jobs.paths import JobPaths
 from dubkit.jobs.project import Project, line_edits
 from dubkit.languages import language_name
+from dubkit.media.subtitles import Cue
 from dubkit.segmentation import segments_from_turns
-from dubkit.stages import analysis, direct, quality, render, speech, text, voice
+from dubkit.stages import analysis, direct, quality, render, script, speech, text, voice
 from dubkit.stages.context import JobContext
 from dubkit.types import Audio, SpeechRegion, Turn
 from dubkit.watermark import Payload
@@ -55,6 +56,8 @@ class DubState:
     voice_plan: speech.VoicePlan = field(default_factory=speech.VoicePlan)
     speak: speech.SpeechSource | None = None
     stream: int | None = None  # the absolute index of the dubbed audio stream
+    source_cues: tuple[Cue, ...] | None = None  # --source-subtitles: what is said
+    target_cues: tuple[Cue, ...] | None = None  # --target-subtitles: what the dub says
     _soundtrack: Audio | None = None
 
     def soundtrack(self) -> Audio:
@@ -185,15 +188,24 @@ def keep_lines(job: JobContext, state: DubState) -> None:
 
 
 def transcribe(job: JobContext, state: DubState) -> None:
-    job.project.segments = text.transcribe(job, state.audio, job.project.segments, state.source,
-                                           state.lines)
+    if state.source_cues is not None:
+        job.project.segments = script.with_source_texts(job.project.segments, state.source_cues,
+                                                        state.source)
+    else:
+        job.project.segments = text.transcribe(job, state.audio, job.project.segments,
+                                               state.source, state.lines)
     job.checkpoint()
     job.done_with("vad", "diarization", "separation")  # the transcriber listens to the dub
 
 
 def translate_text(job: JobContext, state: DubState) -> None:
-    job.project.segments = text.translate(job, state.audio, job.project.segments, state.source,
-                                          state.target, state.previous, state.lines)
+    if state.target_cues is not None:
+        job.project.segments = script.with_target_texts(job.project.segments,
+                                                        state.target_cues, state.target)
+    else:
+        job.project.segments = text.translate(job, state.audio, job.project.segments,
+                                              state.source, state.target, state.previous,
+                                              state.lines)
     job.checkpoint()
 
 

@@ -4,8 +4,11 @@ traceback)``. They live in an importable module so that a *spawned* pool can run
 child of a process that already ran torch can deadlock in torch's thread pool."""
 from __future__ import annotations
 
+import os
 import resource
 import signal
+import subprocess
+import sys
 import traceback
 from collections.abc import Callable
 
@@ -56,3 +59,18 @@ def tiny_dub(path: str, output: str) -> tuple[str, str]:
         return f"{media.decode_audio(result.output).duration:.2f} s"
 
     return outcome(run)
+
+
+_HOLD_LOCK = ("import sys, time\nfrom dubkit.jobs.lock import job_lock\n"
+              "with job_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(120)\n")
+
+
+def hold_job_lock(job_dir: str | os.PathLike[str]) -> subprocess.Popen:
+    """Another process holding ``job_dir``'s lock (as a second dubkit would) until it is
+    killed; returns once the lock is held."""
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(job_dir)],
+                              stdout=subprocess.PIPE, text=True)
+    if holder.stdout.readline().strip() != "held":
+        holder.kill()
+        raise RuntimeError(f"could not hold the lock of {job_dir}")
+    return holder

@@ -1,0 +1,1 @@
+"""Many files into many languages: ``dubkit batch`` and ``Dubber.batch`` (see ``runner``)."""
