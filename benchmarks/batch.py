@@ -88,7 +88,8 @@ def run_config(config: str, inputs: list[Path], languages: list[str], preset: st
         "    for a in r.analyses:\n"
         "        for k, v in a.steps.items(): analysis[k] = analysis.get(k, 0) + v\n"
         "    out = {'ok': r.ok, 'errors': [j.error for j in r.failed], 'steps': steps,"
-        " 'analysis': analysis, 'computed': r.computed()}\n"
+        " 'analysis': analysis, 'computed': r.computed(),"
+        " 'jobs': [(Path(j.input).name, j.language, j.seconds) for j in r.jobs]}\n"
         "out['wall'] = time.perf_counter() - t\n"
         "print('RESULT', json.dumps(out))\n")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
@@ -141,6 +142,10 @@ def main() -> int:
             print(f"analysing once (in-process batch against separate runs): {b - a:.1f} s "
                   f"saved = {100 * (b - a) / b:.1f} %")
         base = results.get("in-process") or next(iter(results.values()))
+        if base.get("jobs"):
+            print("seconds per job (in-process batch; a source's analysis not included):")
+            for name, language, seconds in base["jobs"]:
+                print(f"  {name:<40} {language}  {seconds:7.1f}")
         for what in ("analysis", "steps"):
             print("seconds per step (in-process batch, "
                   + ("the analyses of sources with several languages):" if what == "analysis"

@@ -136,10 +136,7 @@ class Dubber:
         track marked default, else the first). Every synthesized line carries a watermark
         keyed by ``watermark_key`` (default: dubkit's public key).
         """
-        if options is None:
-            options = DubOptions.build(**option_values)
-        elif option_values:
-            options = DubOptions.build(**{**_fields(options), **option_values})
+        options = _options(options, option_values)
         targets = [to] if isinstance(to, str) else list(to)
         if not targets or len(set(targets)) != len(targets):
             raise InputError("give each target language once")
@@ -218,10 +215,7 @@ class Dubber:
         from dubkit.batch.items import collect_items, plan_jobs
         from dubkit.batch.runner import BatchRunner
 
-        if options is None:
-            options = DubOptions.build(**option_values)
-        elif option_values:
-            options = DubOptions.build(**{**_fields(options), **option_values})
+        options = _options(options, option_values)
         if executor not in ("local", "ray"):
             raise InputError(f"executor {executor!r} is not one of: local, ray")
         if workers < 1 or retries < 0 or gpus_per_worker < 0:
@@ -291,5 +285,11 @@ def default_store() -> Path:
     return cache_dir() / "store"
 
 
-def _fields(options: DubOptions) -> dict[str, Any]:
-    return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
+def _options(options: DubOptions | None, values: dict[str, Any]) -> DubOptions:
+    """``options`` with ``values`` (``DubOptions``' fields as keywords) over them."""
+    if options is None:
+        return DubOptions.build(**values)
+    if not values:
+        return options
+    fields = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
+    return DubOptions.build(**{**fields, **values})

@@ -6,6 +6,13 @@ what is wrong and what to do.
 from __future__ import annotations
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, or its class name when it has none: how a reason
+    from a library (or a job's error) is quoted in one line."""
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class DubkitError(Exception):
     """Base class. ``exit_code`` 1 means the work failed; 2 means the request itself was wrong."""
 

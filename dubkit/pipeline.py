@@ -149,9 +149,8 @@ class DubbingPipeline:
             ("--source-subtitles", options.source_subtitles),
             ("--target-subtitles", options.target_subtitles)) if spec is not None}
         return PreparedJob(request, route, target, source, voice, self._background_mode(request),
-                           (note,) if note else (),
-                           _cues(cues.get("--source-subtitles")),
-                           _cues(cues.get("--target-subtitles")))
+                           (note,) if note else (), cues.get("--source-subtitles"),
+                           cues.get("--target-subtitles"))
 
     def _voice_mode(self, request: DubRequest) -> tuple[str, str]:
         """``keep`` or ``stock``, and why it is not what was asked for (or "")."""
@@ -392,10 +391,6 @@ class DubbingPipeline:
             raise
 
 
-def _cues(cues: list[Cue] | None) -> tuple[Cue, ...] | None:
-    return tuple(cues) if cues is not None else None
-
-
 def _subtitles(info: media.MediaInfo, spec: str | None, found: tuple[Cue, ...] | None,
                flag: str) -> tuple[Cue, ...] | None:
     """A subtitle option's cues, read from the media for ``track:N``, checked against its
@@ -403,8 +398,8 @@ def _subtitles(info: media.MediaInfo, spec: str | None, found: tuple[Cue, ...] |
     if spec is None:
         return None
     number = track_number(spec)
-    cues = tuple(track_cues(info, number, flag)) if number is not None else found
-    check_times(list(cues), info.duration, f"{flag} {spec}")
+    cues = track_cues(info, number, flag) if number is not None else found
+    check_times(cues, info.duration, f"{flag} {spec}")
     return cues
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from dubkit.batch.worker import BatchWorker, Task, TaskOutcome
 from dubkit.config import Preset
-from dubkit.errors import BackendUnavailable, InputError
+from dubkit.errors import BackendUnavailable, InputError, first_line
 
 if TYPE_CHECKING:
     from dubkit.api import Dubber
@@ -98,19 +98,20 @@ class RayExecutor:
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise InputError(f"cannot {'start' if address is None else 'join'} Ray"
                                  f"{'' if address is None else f' at {address}'}: "
-                                 f"{str(exc).splitlines()[0] if str(exc) else exc}") from None
+                                 f"{first_line(exc)}") from None
         self._actor_class = ray.remote(BatchWorker).options(num_cpus=cpus, num_gpus=gpus,
                                                             max_restarts=0)
         self._args = (preset, str(store))
         self.workers = workers
-        self._idle: list[_Actor] = []
         self._running: dict[Any, tuple[Task, _Actor]] = {}  # ref -> its task and actor
-        for cores in _shares(workers, cpus) if address is None else [None] * workers:
-            self._idle.append(self._start_actor(cores))
+        self._idle = self._start_actors(_shares(workers, cpus) if address is None
+                                        else [None] * workers)
 
-    def _start_actor(self, cores: tuple[int, ...] | None) -> _Actor:
-        actor = self._actor_class.remote(*self._args, cores=cores)
-        return _Actor(actor, self._ray.get(actor.pid.remote()), cores)
+    def _start_actors(self, shares: list[tuple[int, ...] | None]) -> list[_Actor]:
+        """One actor per share of cores, started together (each loads dubkit at its start)."""
+        handles = [self._actor_class.remote(*self._args, cores=cores) for cores in shares]
+        pids = self._ray.get([handle.pid.remote() for handle in handles])
+        return [_Actor(h, pid, cores) for h, pid, cores in zip(handles, pids, shares)]
 
     def idle(self) -> int:
         return len(self._idle)
@@ -128,7 +129,7 @@ class RayExecutor:
             outcome = ray.get(ref)
         except ray.exceptions.RayActorError as exc:
             log.warning("batch worker %d died running %s: %s", actor.pid, task.id, exc)
-            self._idle.append(self._start_actor(actor.cores))
+            self._idle += self._start_actors([actor.cores])
             return task, WorkerLost(actor.pid, "its worker died")
         self._idle.append(actor)
         return task, outcome

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dubkit.config import Preset, load_preset
-from dubkit.errors import DubkitError
+from dubkit.errors import DubkitError, first_line
 from dubkit.progress import ProgressHook, ignore_progress
 from dubkit.request import DubRequest
 
@@ -97,13 +97,13 @@ class BatchWorker:
             until = ANALYSIS_UNTIL if task.kind == ANALYSE else None
             project = pipeline.run(job, store=store_cache(self.store), until=until)
         except DubkitError as exc:
-            return TaskOutcome(one_line(exc), time.perf_counter() - started, os.getpid())
+            return TaskOutcome(first_line(exc), time.perf_counter() - started, os.getpid())
         except OSError as exc:  # a folder it cannot write, a file that went away
             where = f" ({exc.filename})" if exc.filename else ""
-            return TaskOutcome(f"{exc.strerror or one_line(exc)}{where}",
+            return TaskOutcome(f"{exc.strerror or first_line(exc)}{where}",
                                time.perf_counter() - started, os.getpid())
         except Exception as exc:  # noqa: BLE001 - the batch carries on; the job names it
-            return TaskOutcome(f"internal error ({type(exc).__name__}: {one_line(exc)}); run "
+            return TaskOutcome(f"internal error ({type(exc).__name__}: {first_line(exc)}); run "
                                "this input alone with `dubkit --debug translate` for the "
                                "traceback", time.perf_counter() - started, os.getpid())
         result = None
@@ -111,8 +111,3 @@ class BatchWorker:
             result = dub_result(project, job.request.output, pipeline.preset.name).to_dict()
         return TaskOutcome(None, time.perf_counter() - started, os.getpid(), result,
                            dict(project.timings), dict(project.work))
-
-
-def one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

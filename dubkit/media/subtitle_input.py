@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
-from dubkit.errors import InputError, MediaError
+from dubkit.errors import InputError, MediaError, first_line
 from dubkit.media.ffmpeg_bin import run_ffmpeg
 from dubkit.media.probe import MediaInfo
 from dubkit.media.subtitles import Cue
@@ -26,7 +27,7 @@ def track_number(spec: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def check_spec(spec: str, flag: str) -> list[Cue] | None:
+def check_spec(spec: str, flag: str) -> tuple[Cue, ...] | None:
     """At the door: a file is read now (its cues, or an error naming what is wrong); a
     ``track:N`` waits for the media to be probed (None)."""
     if track_number(spec) is not None:
@@ -51,7 +52,7 @@ def check_spec(spec: str, flag: str) -> list[Cue] | None:
     return parse(text, path.suffix.lower().lstrip("."), f"{flag} {path}")
 
 
-def track_cues(info: MediaInfo, number: int, flag: str) -> list[Cue]:
+def track_cues(info: MediaInfo, number: int, flag: str) -> tuple[Cue, ...]:
     """The cues of the media's ``number``-th subtitle stream."""
     streams = [s for s in info.streams if s.kind == "subtitle"]
     if number >= len(streams):
@@ -66,7 +67,7 @@ def track_cues(info: MediaInfo, number: int, flag: str) -> list[Cue]:
     return parse(data.decode("utf-8", "replace"), "srt", f"{flag} track:{number}")
 
 
-def parse(text: str, fmt: str, where: str) -> list[Cue]:
+def parse(text: str, fmt: str, where: str) -> tuple[Cue, ...]:
     """The cues of a subtitle text in file order, each one's lines joined by a space (cues
     without text left out)."""
     import pysubs2
@@ -77,8 +78,8 @@ def parse(text: str, fmt: str, where: str) -> list[Cue]:
             warnings.simplefilter("ignore")
             subs = pysubs2.SSAFile.from_string(text, format_=fmt)
     except Exception as exc:  # noqa: BLE001 - pysubs2 raises several kinds; one line for all
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"{where}: not a readable {fmt.upper()} file ({first})") from None
+        raise InputError(f"{where}: not a readable {fmt.upper()} file ({first_line(exc)})") \
+            from None
     cues = []
     for number, event in enumerate(subs.events, 1):
         if event.is_comment:
@@ -93,10 +94,10 @@ def parse(text: str, fmt: str, where: str) -> list[Cue]:
     if not cues:
         raise InputError(f"{where}: no cue with text found (not a readable {fmt.upper()} "
                          "file, or an empty one)")
-    return cues
+    return tuple(cues)
 
 
-def check_times(cues: list[Cue], duration: float | None, where: str) -> None:
+def check_times(cues: Sequence[Cue], duration: float | None, where: str) -> None:
     """Every cue starts within the media."""
     if duration is None:
         return

@@ -11,7 +11,6 @@ import hmac
 import json
 import secrets
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -72,8 +71,8 @@ def create_app(session: ReviewSession, token: str) -> Starlette:
         return JSONResponse(session.render_state.to_dict())
 
     async def export_srt(request: Request) -> Response:
-        name = Path(session.view()["output"]).with_suffix(".review.srt").name
-        return Response(session.export_srt(), media_type="application/x-subrip",
+        name, text = session.export_srt()
+        return Response(text, media_type="application/x-subrip",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     async def import_srt(request: Request) -> Response:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dubkit.errors import DubkitError, InputError, ProjectError
+from dubkit.errors import DubkitError, InputError, ProjectError, first_line
 from dubkit.jobs.lock import job_lock
 from dubkit.jobs.paths import JobPaths
 from dubkit.jobs.project import Project, load_project
@@ -84,12 +84,13 @@ class ReviewSession:
         """Everything the page shows: the job, its speakers and its lines with their QA."""
         project = self.project()
         qa = self._qa()
+        # the QA's reasons to review each line (its checks', and the translation checks')
+        review = {item["id"]: item["reasons"]
+                  for item in project.options.get("qa", {}).get("review", [])}
         lines = []
         for seg in project.segments:
             measured = qa.get(seg.id, {})
-            reasons = [i["message"] for i in measured.get("issues", [])] + [
-                f"translation check failed: {f.removeprefix('translation-')}"
-                for f in seg.flags if f.startswith("translation-")]
+            reasons = review.get(seg.id, [])
             placement = seg.placement
             lines.append({
                 "id": seg.id, "start": seg.start, "end": seg.end, "speaker": seg.speaker,
@@ -229,10 +230,13 @@ class ReviewSession:
                 self.pending.update(changed)
         return self.view()
 
-    def export_srt(self) -> str:
+    def export_srt(self) -> tuple[str, str]:
+        """A file name for the lines' SRT (beside the dub's name), and the SRT."""
         from dubkit.review.srt import lines_to_srt
 
-        return lines_to_srt(self.project().segments)
+        project = self.project()
+        name = Path(project.outputs["media"]).with_suffix(".review.srt").name
+        return name, lines_to_srt(project.segments)
 
     def _at(self, revision: int) -> Project:
         if not isinstance(revision, int) or isinstance(revision, bool):
@@ -293,8 +297,7 @@ class ReviewSession:
             self._dubber.render(Path(project.outputs["media"]), "synthesize", lines=lines,
                                 watermark_key=self.watermark_key)
         except Exception as exc:  # noqa: BLE001 - shown on the page, the server carries on
-            message = str(exc).strip().splitlines()
-            state.error = message[0] if message else type(exc).__name__
+            state.error = first_line(exc)
             state.state = "failed"
             return
         with self._lock:

@@ -18,7 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, UnsupportedLanguage
+from dubkit.errors import (
+    BackendUnavailable,
+    InputError,
+    ModelUnavailable,
+    UnsupportedLanguage,
+    first_line,
+)
 from dubkit.languages import is_language, language_name
 from dubkit.synth.base import VoiceRequest
 from dubkit.types import Audio, Seconds
@@ -161,7 +167,7 @@ class HFVitsSynthesizer:
                 tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
                 model = VitsModel.from_pretrained(folder, local_files_only=True, dtype=self.dtype)
             except (OSError, ValueError) as exc:
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                reason = first_line(exc)
                 raise ModelUnavailable(f"cannot load VITS from {folder}: {reason}") from exc
             model.to(self.device).eval()
             if self.speaking_rate is not None:

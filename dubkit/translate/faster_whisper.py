@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from dubkit.analysis.language_id import WHISPER_THRESHOLDS
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
+from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, first_line
 from dubkit.languages import NO_SPACE, is_language
 from dubkit.translate.base import asr_samples, check_transcription_request, top_language
 from dubkit.types import Audio, Transcript, Word
@@ -113,7 +113,7 @@ class FasterWhisperTranscriber:
                 local_files_only=True,
             )
         except (RuntimeError, ValueError, OSError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = first_line(exc)
             raise ModelUnavailable(f"cannot load Whisper from {self.path}: {reason}") from exc
 
     def detect_language(self, audio: Audio) -> tuple[str, float]:

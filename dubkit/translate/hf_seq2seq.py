@@ -21,7 +21,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, UnsupportedLanguage
+from dubkit.errors import (
+    BackendUnavailable,
+    InputError,
+    ModelUnavailable,
+    UnsupportedLanguage,
+    first_line,
+)
 from dubkit.languages import is_language, language_name
 from dubkit.translate.base import TranslationRequest
 
@@ -101,7 +107,7 @@ class HFSeq2SeqTranslator:
                 self.path, local_files_only=True, dtype=self.dtype
             )
         except (OSError, ValueError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = first_line(exc)
             raise ModelUnavailable(
                 f"cannot load a translation model from {self.path}: {reason}"
             ) from exc

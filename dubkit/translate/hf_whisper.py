@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable
+from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, first_line
 from dubkit.languages import NO_SPACE, is_language
 from dubkit.translate.base import check_transcription_request, top_language
 from dubkit.types import Audio, Transcript
@@ -67,7 +67,7 @@ class HFWhisperTranscriber:
                 self.path, local_files_only=True, dtype=self.dtype
             )
         except (OSError, ValueError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = first_line(exc)
             raise ModelUnavailable(f"cannot load Whisper from {self.path}: {reason}") from exc
         self.model.to(self.device).eval()
 

@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from dubkit.analysis.longform import split_at_pauses
-from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, UnsupportedLanguage
+from dubkit.errors import (
+    BackendUnavailable,
+    InputError,
+    ModelUnavailable,
+    UnsupportedLanguage,
+    first_line,
+)
 from dubkit.languages import language_name
 from dubkit.translate.base import SpeechTranslation
 from dubkit.types import ANALYSIS_RATE, Audio
@@ -131,7 +137,7 @@ class SeamlessTranslator:
                 self.path, local_files_only=True, dtype=self.dtype
             )
         except (OSError, ValueError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = first_line(exc)
             raise ModelUnavailable(
                 f"cannot load SeamlessM4T v2 from {self.path}: {reason}"
             ) from exc
