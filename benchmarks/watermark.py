@@ -38,6 +38,16 @@ def load(path: Path) -> Audio:
     return Audio(0.5 * x / max(1e-9, float(np.abs(x).max())), rate)
 
 
+def clip_paths(data: Path) -> list[Path]:
+    """The real speech clips the watermark benchmarks mark: Picovoice Leopard and FLEURS; exits
+    when there are none."""
+    paths = sorted((data / "multi_picovoice_leopard").glob("*.wav"))
+    paths += sorted((data / "fleurs_asr").glob("*.ogg"))
+    if not paths:
+        sys.exit(f"no clips under {data}")
+    return paths
+
+
 def mix(audio: Audio, noise: np.ndarray, below_db: float) -> Audio:
     x = audio.samples
     n = noise[: x.size] * np.sqrt(np.mean(x**2) / (np.mean(noise[: x.size] ** 2) + 1e-20))
@@ -102,10 +112,7 @@ def main() -> None:
     parser.add_argument("--fp-long", type=int, default=20,
                         help="unmarked files of --long-seconds tested for false positives")
     args = parser.parse_args()
-    paths = sorted((args.data / "multi_picovoice_leopard").glob("*.wav"))
-    paths += sorted((args.data / "fleurs_asr").glob("*.ogg"))
-    if not paths:
-        sys.exit(f"no clips under {args.data}")
+    paths = clip_paths(args.data)
     wm = SpreadSpectrumWatermarker()
     payload = Payload(0x0BADF00D, 1)
     rng = np.random.default_rng(0)

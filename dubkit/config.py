@@ -19,7 +19,7 @@ from dubkit.errors import PresetError
 STAGES = ("vad", "diarization", "transcription", "translation", "speech_translation",
           "synthesis", "voice", "separation", "watermark")
 BACKGROUND_MODES = ("keep", "duck", "drop")
-DEFAULT_WATERMARK = "spread-spectrum"  # every preset marks its speech; this unless it names one
+DEFAULT_WATERMARK = "layered"  # every preset marks its speech; this unless it names one
 
 
 @dataclass(frozen=True)

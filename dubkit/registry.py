@@ -68,6 +68,11 @@ _SPECS = (
                 ("pyworld",)),
     BackendSpec("separation", "conv-tasnet", "dubkit.analysis.separation:ConvTasNetSeparator",
                 "cpu", "Conv-TasNet speech/background separation (ONNX)", ("onnxruntime",)),
+    BackendSpec("watermark", "layered", "dubkit.watermark.layered:LayeredWatermarker", None,
+                "spread-spectrum payload over a band-energy presence mark that survives Opus "
+                "and mixing, no model"),
+    BackendSpec("watermark", "band-energy", "dubkit.watermark.band_energy:BandEnergyWatermarker",
+                None, "keyed band-energy modulation, presence only (no job id), no model"),
     BackendSpec("watermark", "spread-spectrum",
                 "dubkit.watermark.spread_spectrum:SpreadSpectrumWatermarker", None,
                 "keyed spread-spectrum watermark in the STFT domain, no model"),

@@ -124,6 +124,8 @@ def test_verify_finds_the_mark_of_a_dub_and_not_in_the_source(talk, background):
     assert report["job_id"] == manifest["watermark"]["payload"]
     assert report["manifest_checks"] == {"file": True, "key": True, "payload": True}
     assert report["ranges"]
+    assert report["layers"]["spread-spectrum"]["found"]
+    assert report["layers"]["band-energy"]["found"]
     clean = runner.invoke(cli, ["verify", str(talk)])
     assert clean.exit_code == 3, clean.output
     other = runner.invoke(cli, ["verify", str(dubbed), "--key", "not-the-key"])

@@ -16,8 +16,9 @@ NOT_FOUND_EXIT = 3  # found: 0; not found: 3; errors: 1 or 2 as everywhere
 @click.option("--key", envvar="DUBKIT_WATERMARK_KEY", default=None, metavar="KEY",
               help="The key the dub was marked with (default: dubkit's public key). "
                    "Env: DUBKIT_WATERMARK_KEY.")
-@click.option("--backend", default="spread-spectrum", show_default=True,
-              help="Watermark backend the file was marked with.")
+@click.option("--backend", default="layered", show_default=True,
+              help="Watermark backend the file was marked with (layered also finds marks of "
+                   "spread-spectrum alone).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 @click.pass_context
 def verify(ctx: click.Context, file: str, key: str | None, backend: str, as_json: bool) -> None:
@@ -38,12 +39,21 @@ def verify(ctx: click.Context, file: str, key: str | None, backend: str, as_json
 def _print(d: dict) -> None:
     if d["watermark"]:
         where = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in d["ranges"]) or "whole file"
-        payload = (f"job {d['job_id']} (format {d['format']})" if d["job_id"]
-                   else "payload not readable")
-        how = ("confirms the manifest's job id" if d["mode"] == "claimed"
-               else "read without the manifest")
-        click.echo(f"watermark found: {payload}, {how}, score {d['score']:.1f}, "
-                   f"key {d['key_id']}, at {where}")
+        if d["job_id"]:
+            how = ("confirms the manifest's job id" if d["mode"] == "claimed"
+                   else "read without the manifest")
+            payload = f"job {d['job_id']} (format {d['format']}), {how}"
+        else:
+            payload = "payload not readable"
+        click.echo(f"watermark found: {payload}, score {d['score']:.1f}, key {d['key_id']}, "
+                   f"at {where}")
+        if d.get("layers"):
+            click.echo("  layers: " + ", ".join(
+                f"{name} {'found' if layer['found'] else 'not found'} ({layer['score']:.1f})"
+                for name, layer in d["layers"].items()))
+            if not d["job_id"]:
+                click.echo("  the key's mark survived, the job id did not (low-bitrate coding, "
+                           "a speed change or sound mixed over the dub)")
     else:
         claimed = (f", {d['claimed_score']:.1f} for the manifest's job id"
                    if d.get("claimed_score") is not None else "")

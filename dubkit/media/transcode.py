@@ -1,9 +1,9 @@
 """ffmpeg round trips that stand in for what happens to a dub after it leaves dubkit.
 
 Each function takes ``Audio`` and gives back ``Audio`` that went through a lossy step: a codec at a
-bitrate (encoded, then decoded again), a chain of sample rates, or dubkit's own muxing into a video.
-Watermark robustness tests and benchmarks use them as attacks; nothing is written to disk except
-the temporary video of ``video_round_trip``.
+bitrate (encoded, then decoded again), a chain of sample rates, a speed change, or dubkit's own
+muxing into a video. Watermark robustness tests and benchmarks use them as attacks; nothing is
+written to disk except the temporary video of ``video_round_trip``.
 """
 from __future__ import annotations
 
@@ -69,6 +69,18 @@ def resample_chain(audio: Audio, rates: Sequence[int]) -> Audio:
         )
         out = _from_interleaved(raw, rate, out.channels)
     return out
+
+
+def tempo_change(audio: Audio, factor: float) -> Audio:
+    """``audio`` played ``factor`` times as fast with its pitch kept (ffmpeg's ``atempo``, as an
+    editor's speed change does); ``factor`` between 0.5 and 2."""
+    if not 0.5 <= factor <= 2.0:
+        raise InputError(f"tempo factor must be between 0.5 and 2, got {factor}")
+    raw = run_ffmpeg(
+        [*raw_input_args(audio), "-filter:a", f"atempo={factor:.6f}", "-f", "f32le", "pipe:1"],
+        input=interleaved_bytes(audio),
+    )
+    return _from_interleaved(raw, audio.rate, audio.channels)
 
 
 def video_round_trip(audio: Audio, seconds_of_video: float | None = None) -> Audio:

@@ -32,7 +32,8 @@ class Detection:
     ``found`` is the decision; ``payload`` is set only when the payload's code check passed;
     ``score`` is the detector's statistic (for the spread-spectrum backend a z-score whose null
     distribution is standard normal or lighter); ``ranges`` are ``(start, end)`` seconds of the
-    input where the mark was seen.
+    input where the mark was seen; ``layers`` maps each layer of a layered mark to what it
+    found (``{"found": bool, "score": float}``), empty for a single-layer backend.
     """
 
     found: bool
@@ -40,6 +41,7 @@ class Detection:
     score: float
     ranges: list[tuple[Seconds, Seconds]] = field(default_factory=list)
     key_id: str = ""
+    layers: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -49,6 +51,7 @@ class Detection:
             "score": round(float(self.score), 3),
             "ranges": [[round(a, 3), round(b, 3)] for a, b in self.ranges],
             "key_id": self.key_id,
+            "layers": self.layers,
         }
 
 

@@ -51,6 +51,7 @@ class Verification:
             "claimed_score": None if self.claimed is None else round(float(self.claimed.score), 3),
             "ranges": [[round(a, 2), round(b, 2)] for a, b in decisive.ranges],
             "key_id": self.detection.key_id,
+            "layers": decisive.layers,
             "manifest": str(manifest_path(self.path)) if self.manifest is not None else None,
             "manifest_checks": self.manifest_checks,
         }

@@ -112,6 +112,7 @@ def _in_step(live: Interpreter, samples: np.ndarray):
 
 
 def test_a_session_recording_is_aligned_with_the_input_and_marked(jfk, tmp_path):
+    from dubkit.watermark.band_energy import BandEnergyWatermarker
     from dubkit.watermark.spread_spectrum import SpreadSpectrumWatermarker
 
     session = np.tile(jfk, 3)  # several phrases and periods of the mark
@@ -123,6 +124,8 @@ def test_a_session_recording_is_aligned_with_the_input_and_marked(jfk, tmp_path)
         a, b = int(start * recorded.rate), int(end * recorded.rate)
         assert np.abs(recorded.mono().samples[a:b]).max() > 0.01
     assert SpreadSpectrumWatermarker().detect(recorded).found
+    # phrases marked apart keep the band-energy pattern's phase too: one mark over the recording
+    assert BandEnergyWatermarker().detect(recorded).found
 
 
 @pytest.mark.slow
