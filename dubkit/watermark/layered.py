@@ -56,8 +56,9 @@ class LayeredWatermarker:
 
     def detect(self, audio: Audio, expected: Payload | None = None) -> Detection:
         """Both layers' searches; ``payload`` comes from the spread-spectrum layer, ``layers``
-        says what each found. With ``expected``, ``found`` means the payload layer confirmed
-        it, or the presence layer found the key's mark where the payload did not survive."""
+        says what each found. With ``expected``, ``payload`` and ``score`` are the payload layer's
+        answer to that claim; ``found`` is also true when only the presence layer found the
+        key's mark (which confirms no job id)."""
         payload = self.payload_layer.detect(audio, expected=expected)
         presence = self.presence_layer.detect(audio)
         layers = {
@@ -65,6 +66,9 @@ class LayeredWatermarker:
             self.presence_layer.name: {"found": presence.found,
                                        "score": round(presence.score, 3)},
         }
-        decisive = payload if payload.found or not presence.found else presence
+        # the score is the payload layer's unless only the presence layer found the mark blind
+        # (a claim is about the job id: its score stays the payload layer's)
+        decisive = payload if payload.found or not presence.found or expected is not None \
+            else presence
         return Detection(payload.found or presence.found, payload.payload, decisive.score,
                          decisive.ranges, self.key_id, layers)

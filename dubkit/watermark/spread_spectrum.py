@@ -1,4 +1,5 @@
-"""The default watermark: spread-transform dither modulation on speech's log spectrum.
+"""The payload watermark: spread-transform dither modulation on speech's log spectrum (the
+job id layer of the default ``layered`` mark).
 
 Where the mark lives: 16 kHz, 32 ms frames every 16 ms, 29 bands of 125 Hz between 312 and
 3937 Hz (so it survives 16 kHz resampling and speech codecs). A *tile* is one band over two frames;
@@ -64,7 +65,8 @@ _MIN_SHARE, _MIN_FACTOR = 0.05, 0.1
 
 
 class SpreadSpectrumWatermarker:
-    """The default ``Watermarker`` (no model, numpy only).
+    """The payload-carrying ``Watermarker`` (no model, numpy only); ``layered`` puts it over a
+    band-energy presence layer by default.
 
     ``step`` is the lattice step in log-power units: larger is more robust and more audible
     (0.8 gives a signal-to-watermark ratio of 29-38 dB on speech); ``min_swr_db`` caps the

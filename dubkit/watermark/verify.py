@@ -29,9 +29,10 @@ class Verification:
 
     @property
     def decisive(self) -> Detection:
-        """The detection the verdict rests on: the claimed test when it found the mark."""
+        """The detection the verdict rests on: the claimed test when it confirmed the
+        manifest's payload (a layered mark's presence layer alone confirms no job id)."""
         return self.claimed if self.claimed is not None and self.claimed.found \
-            else self.detection
+            and self.claimed.payload is not None else self.detection
 
     @property
     def found(self) -> bool:

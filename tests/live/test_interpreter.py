@@ -112,7 +112,6 @@ def _in_step(live: Interpreter, samples: np.ndarray):
 
 
 def test_a_session_recording_is_aligned_with_the_input_and_marked(jfk, tmp_path):
-    from dubkit.watermark.band_energy import BandEnergyWatermarker
     from dubkit.watermark.spread_spectrum import SpreadSpectrumWatermarker
 
     session = np.tile(jfk, 3)  # several phrases and periods of the mark
@@ -124,8 +123,9 @@ def test_a_session_recording_is_aligned_with_the_input_and_marked(jfk, tmp_path)
         a, b = int(start * recorded.rate), int(end * recorded.rate)
         assert np.abs(recorded.mono().samples[a:b]).max() > 0.01
     assert SpreadSpectrumWatermarker().detect(recorded).found
-    # phrases marked apart keep the band-energy pattern's phase too: one mark over the recording
-    assert BandEnergyWatermarker().detect(recorded).found
+    # phrases marked apart keep the band-energy pattern's phase too: one mark over the recording,
+    # found by the search anchored at the recording's start (not only "anywhere in the period")
+    assert _anchored_band_score(recorded) >= _ANCHORED_THRESHOLD
 
 
 @pytest.mark.slow
@@ -143,6 +143,24 @@ def test_the_whole_recording_carries_the_sessions_payload(jfk, tmp_path):
     assert claimed.found and claimed.payload == live.payload
     other = type(live.payload)(live.payload.job_id ^ 0xFFFF)
     assert not marker.detect(recorded, expected=other).found
+
+
+def _anchored_band_score(recorded: Audio) -> float:
+    """The band-energy layer's best score with its pattern starting within a frame or three of
+    the recording's start (what a recording of phrases kept in phase gives)."""
+    from dubkit import dsp
+    from dubkit.watermark import band_energy as be
+
+    marker = be.BandEnergyWatermarker()
+    mono = dsp.resample(recorded.mono(), be.RATE).samples.astype(np.float64)
+    energy, centres = be._detector_energy(mono)
+    norms = be._norms(energy, centres)
+    near = [0, 1, 2, 3, -3, -2, -1]
+    return max(marker._phase_scores(energy, centres - s, norms)[near].max()
+               for s in range(0, be.FRAME, be._SUBSHIFT))
+
+
+_ANCHORED_THRESHOLD = 4.8  # the anchored search's threshold (28 tests, half of 1e-4)
 
 
 class EchoRoom:
