@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dubkit.dsp import resample  # noqa: E402
 from dubkit.media import transcode  # noqa: E402
+from dubkit.testing.signals import chord_with_beat, mixed_under  # noqa: E402
 from dubkit.types import Audio  # noqa: E402
 from dubkit.watermark import Payload, SpreadSpectrumWatermarker  # noqa: E402
 
@@ -46,18 +47,6 @@ def clip_paths(data: Path) -> list[Path]:
     if not paths:
         sys.exit(f"no clips under {data}")
     return paths
-
-
-def mix(audio: Audio, noise: np.ndarray, below_db: float) -> Audio:
-    x = audio.samples
-    n = noise[: x.size] * np.sqrt(np.mean(x**2) / (np.mean(noise[: x.size] ** 2) + 1e-20))
-    return Audio(x + n * 10 ** (-below_db / 20), audio.rate)
-
-
-def music(n: int, rate: int) -> np.ndarray:
-    t = np.arange(n) / rate
-    chord = sum(np.sin(2 * np.pi * f * t) for f in (220, 277, 330, 440))
-    return chord * (0.6 + 0.4 * (np.sin(2 * np.pi * 2 * t) > 0))
 
 
 def pink(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -86,8 +75,8 @@ ATTACKS = {
                                                                   [16_000, 48_000]),
     "gain -6 dB": lambda a, r: Audio(a.samples * 0.5, a.rate),
     "gain +6 dB": lambda a, r: Audio(np.clip(a.samples * 2.0, -1, 1), a.rate),
-    "white noise -10 dB": lambda a, r: mix(a, r.standard_normal(a.num_samples), 10),
-    "music -10 dB": lambda a, r: mix(a, music(a.num_samples, a.rate), 10),
+    "white noise -10 dB": lambda a, r: mixed_under(a, r.standard_normal(a.num_samples), 10),
+    "music -10 dB": lambda a, r: mixed_under(a, chord_with_beat(a.num_samples, a.rate), 10),
     "3 s excerpt": lambda a, r: a.slice(s := r.uniform(0, max(0.0, a.duration - 3)), s + 3),
     "aac in mp4 (mux_dub)": lambda a, r: transcode.video_round_trip(a),
 }
@@ -95,8 +84,8 @@ ATTACKS = {
 # A dub's own bed (what mix_dub passes to the embedder as the cover): known when marking.
 BEDS = {
     "its own bed: white noise -10 dB": lambda n, r: r.standard_normal(n),
-    "its own bed: music -10 dB": lambda n, r: music(n, RATE),
-    "its own bed: music -10 dB, then AAC in mp4": lambda n, r: music(n, RATE),
+    "its own bed: music -10 dB": lambda n, r: chord_with_beat(n, RATE),
+    "its own bed: music -10 dB, then AAC in mp4": lambda n, r: chord_with_beat(n, RATE),
 }
 
 

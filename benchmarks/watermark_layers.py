@@ -32,10 +32,11 @@ from scipy.stats import norm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from watermark import clip_paths, joined, mix, music, pink  # noqa: E402  (benchmarks/)
+from watermark import clip_paths, joined, pink  # noqa: E402  (benchmarks/)
 
 from dubkit.dsp import resample  # noqa: E402
 from dubkit.media import decode_audio, transcode  # noqa: E402
+from dubkit.testing.signals import chord_with_beat, mixed_under  # noqa: E402
 from dubkit.types import Audio  # noqa: E402
 from dubkit.watermark import Payload  # noqa: E402
 from dubkit.watermark import band_energy as be  # noqa: E402
@@ -68,9 +69,9 @@ ATTACKS = {
     "resample to 16 kHz": lambda a, r: transcode.resample_chain(a, [16_000]),
     "gain -6 dB": lambda a, r: Audio(a.samples * 0.5, a.rate),
     "gain +6 dB": lambda a, r: Audio(np.clip(a.samples * 2.0, -1, 1), a.rate),
-    "white noise 10 dB SNR": lambda a, r: mix(a, r.standard_normal(a.num_samples), 10),
-    "white noise 0 dB SNR": lambda a, r: mix(a, r.standard_normal(a.num_samples), 0),
-    "music -10 dB": lambda a, r: mix(a, music(a.num_samples, a.rate), 10),
+    "white noise 10 dB SNR": lambda a, r: mixed_under(a, r.standard_normal(a.num_samples), 10),
+    "white noise 0 dB SNR": lambda a, r: mixed_under(a, r.standard_normal(a.num_samples), 0),
+    "music -10 dB": lambda a, r: mixed_under(a, chord_with_beat(a.num_samples, a.rate), 10),
     "3 s excerpt": excerpt,
     "atempo 1.05": lambda a, r: transcode.tempo_change(a, 1.05),
     "atempo 0.95": lambda a, r: transcode.tempo_change(a, 0.95),
@@ -153,7 +154,7 @@ def unmarked(paths: list[Path], count: int, rng: np.random.Generator):
         n = int(length * 16_000)
         if i % 10 == 9:
             x = rng.standard_normal(n) if i % 30 == 9 else (
-                pink(n, rng) if i % 30 == 19 else music(n, 16_000))
+                pink(n, rng) if i % 30 == 19 else chord_with_beat(n, 16_000))
             yield "noise/music", Audio((0.1 * x / np.abs(x).max()).astype(np.float32), 16_000)
         else:
             rec = recordings[i % len(recordings)]
@@ -251,9 +252,7 @@ def false_alarms(wm: LayeredWatermarker, paths: list[Path], count: int,
             z_single.append(band._phase_scores(energy, centres, norms)[0])
     z = np.array(z_single)
     # every search of a 20 s file (the longest here) at its threshold, under that normal
-    near, longest = 2 * be._START_FRAMES + 1, 20 * be.RATE
-    scales = int(2 * be._TEMPO_RANGE / (be._TEMPO_DRIFT / longest)) + 1
-    searches = {"start": 4 * near, "anywhere": 2 * be.PERIOD_FRAMES, "tempo": scales * 2 * near}
+    searches = be.search_tests(20 * be.RATE)
     rates = {name: tests * norm.sf((be._threshold(band.false_alarm * be._SHARES[name], tests)
                                     - z.mean()) / z.std())
              for name, tests in searches.items()}

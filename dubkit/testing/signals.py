@@ -69,3 +69,20 @@ def two_voices(rate: int = RATE) -> tuple[Audio, list[Turn]]:
     truth = [Turn(0.5, 3.5, "A"), Turn(4.0, 7.0, "B"), Turn(7.5, 10.0, "A"),
              Turn(10.0, 12.5, "B"), Turn(13.0, 15.0, "B"), Turn(15.5, 18.5, "A")]
     return Audio(np.concatenate(parts), rate), truth
+
+
+def chord_with_beat(n: int, rate: int) -> np.ndarray:
+    """A chord of four tones (220-440 Hz) pulsing twice a second, float64 ``(n,)``: the stand-in
+    for background music laid over a dub in the watermark tests and benchmarks."""
+    t = np.arange(n) / rate
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (220, 277, 330, 440))
+    return chord * (0.6 + 0.4 * (np.sin(2 * np.pi * 2 * t) > 0))
+
+
+def mixed_under(audio: Audio, other: np.ndarray, below_db: float) -> Audio:
+    """Mono ``audio`` with ``other`` (at least as long) added ``below_db`` dB under its power,
+    as noise or music laid over a finished dub (float64 samples)."""
+    x = audio.samples
+    part = other[: x.size]
+    scaled = part * np.sqrt(np.mean(x ** 2) / (np.mean(part ** 2) + 1e-20))
+    return Audio(x + scaled * 10 ** (-below_db / 20), audio.rate)

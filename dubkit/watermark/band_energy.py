@@ -68,6 +68,9 @@ _SUBSHIFT = 64  # samples (4 ms): alignments tried within a frame
 _TEMPO_RANGE, _TEMPO_DRIFT = 0.06, 192  # +-6 %; scales so the end drifts <= 12 ms between tries
 _TEMPO_SPAN = 30  # seconds from the start searched for a speed change
 _SHARES = {"start": 0.5, "anywhere": 0.3, "tempo": 0.2}  # of the false-alarm budget
+_SUBSHIFTS = range(0, FRAME, _SUBSHIFT)
+# the phases of the anchored searches: the pattern's frame 0 within _START_FRAMES of the start
+_NEAR = np.r_[0:_START_FRAMES + 1, PERIOD_FRAMES - _START_FRAMES:PERIOD_FRAMES]
 
 
 class BandEnergyWatermarker:
@@ -136,11 +139,10 @@ class BandEnergyWatermarker:
     def _mark_at(self, host: np.ndarray, factor: np.ndarray, base: float) -> np.ndarray:
         """The mark for a base step of ``base`` dB: the host's STFT times the pattern's gains,
         minus the host, overlap-added block by block (memory stays flat on long dubs)."""
-        member = _band_membership(np.fft.rfftfreq(EMBED_FFT, 1.0 / RATE))  # (bands, bins)
         mark = np.zeros(host.size + EMBED_FFT)
         for first, spec in _stft_blocks(host, EMBED_FFT, EMBED_HOP, _EMBED_WINDOW):
             centres = (first + np.arange(spec.shape[0])) * EMBED_HOP + EMBED_FFT / 2
-            shape = (_crossfaded(self._signs, centres) * factor) @ member  # (frames, bins)
+            shape = (_crossfaded(self._signs, centres) * factor) @ _EMBED_BANDS  # (frames, bins)
             gain = 10.0 ** (base * shape / 20.0) - 1.0
             frames = np.fft.irfft(spec * gain, EMBED_FFT, axis=1) * _EMBED_WINDOW
             for i, frame in enumerate(frames):
@@ -170,26 +172,26 @@ class BandEnergyWatermarker:
         norms = _norms(energy, centres)
         if norms is None:
             return Detection(False, None, 0.0, [], self.key_id)
-        near = np.r_[0:_START_FRAMES + 1, PERIOD_FRAMES - _START_FRAMES:PERIOD_FRAMES]
-        subshifts = range(0, FRAME, _SUBSHIFT)
-        phases = np.stack([self._phase_scores(energy, centres - s, norms) for s in subshifts])
-        found = self._decide([
-            ("start", phases[:, near].max(), phases[:, near].size),
-            ("anywhere", phases[::2].max(), phases[::2].size),  # frame / 2 apart is enough
-        ])
+        phases = self.phase_grid(energy, centres, norms)
+        tests = search_tests(mono.size)
+        found = self._decide([("start", phases[:, _NEAR].max(), tests["start"]),
+                              ("anywhere", phases[::2].max(), tests["anywhere"])])
         if found is not None or not self.tempo:
             return self._detection(found, duration, phases.max())
         # a speed change: the pattern's start stays at the file's start, its frames stretch.
         # Only the first _TEMPO_SPAN is searched: the scales needed grow with the length
         # searched, so a whole film would cost its length squared.
         span = centres < _TEMPO_SPAN * RATE
-        step = _TEMPO_DRIFT / min(mono.size, _TEMPO_SPAN * RATE)
-        scales = np.arange(1.0 - _TEMPO_RANGE, 1.0 + _TEMPO_RANGE + step / 2, step)
-        coarse = subshifts[::2]  # 8 ms apart: enough once the scale is searched too
-        tempo = max(self._phase_scores(energy[span], centres[span] * scale - s, norms)[near].max()
-                    for scale in scales for s in coarse)
-        found = self._decide([("tempo", tempo, len(scales) * len(coarse) * near.size)])
+        tempo = max(self._phase_scores(energy[span], centres[span] * scale - s, norms)[_NEAR].max()
+                    for scale in _tempo_scales(mono.size) for s in _SUBSHIFTS[::2])
+        found = self._decide([("tempo", tempo, tests["tempo"])])
         return self._detection(found, duration, max(tempo, phases.max()))
+
+    def phase_grid(self, energy: np.ndarray, centres: np.ndarray, norms: tuple) -> np.ndarray:
+        """z-scores at every sub-frame shift and every phase of the period, ``(shifts,
+        PERIOD_FRAMES)``; the anchored search reads the phases ``_NEAR``, the anywhere search
+        every other shift (half a frame apart is enough)."""
+        return np.stack([self._phase_scores(energy, centres - s, norms) for s in _SUBSHIFTS])
 
     def _decide(self, searches: list[tuple[str, float, int]]) -> float | None:
         """The score of the first search over its threshold (its share of the false-alarm
@@ -218,11 +220,26 @@ class BandEnergyWatermarker:
         return corr.sum(axis=1) / math.sqrt(norm2)
 
 
+def search_tests(samples: int) -> dict[str, int]:
+    """How many scores each search of a file of ``samples`` (16 kHz) tries: what its threshold
+    is set for."""
+    return {"start": len(_SUBSHIFTS) * _NEAR.size,
+            "anywhere": len(_SUBSHIFTS[::2]) * PERIOD_FRAMES,
+            "tempo": len(_tempo_scales(samples)) * len(_SUBSHIFTS[::2]) * _NEAR.size}
+
+
+def _tempo_scales(samples: int) -> np.ndarray:
+    """Time scales tried for a speed change: +-_TEMPO_RANGE, spaced so that the end of the
+    searched span (at most _TEMPO_SPAN) drifts by _TEMPO_DRIFT samples between tries; the
+    coarse shifts (8 ms apart) are enough once the scale is searched too."""
+    step = _TEMPO_DRIFT / min(samples, _TEMPO_SPAN * RATE)
+    return np.arange(1.0 - _TEMPO_RANGE, 1.0 + _TEMPO_RANGE + step / 2, step)
+
+
 def _band_factor(host: np.ndarray) -> np.ndarray | None:
     """Each band's step relative to the base step ``(bands,)``: larger where the speech's
     long-term band power is weak (between a tenth and six times), None for silence."""
-    member = _band_membership(np.fft.rfftfreq(EMBED_FFT, 1.0 / RATE))
-    band_power = np.concatenate([(np.abs(spec) ** 2) @ member.T for _, spec in
+    band_power = np.concatenate([(np.abs(spec) ** 2) @ _EMBED_BANDS.T for _, spec in
                                  _stft_blocks(host, EMBED_FFT, EMBED_HOP, _EMBED_WINDOW)])
     loud = band_power.sum(axis=1)
     active = loud > 1e-4 * max(float(np.percentile(loud, 95)), _FLOOR)
@@ -235,8 +252,7 @@ def _band_factor(host: np.ndarray) -> np.ndarray | None:
 def _detector_energy(mono: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Band energies of 16 kHz ``mono`` per detection hop ``(hops, bands)``, and the hops'
     centres (samples)."""
-    member = _band_membership(np.fft.rfftfreq(DETECT_FFT, 1.0 / RATE), ramp=0.0)
-    energy = np.concatenate([(np.abs(spec) ** 2) @ member.T for _, spec in
+    energy = np.concatenate([(np.abs(spec) ** 2) @ _DETECT_BANDS.T for _, spec in
                              _stft_blocks(mono, DETECT_FFT, DETECT_HOP, _DETECT_WINDOW)])
     return energy, np.arange(energy.shape[0]) * DETECT_HOP + DETECT_FFT / 2.0
 
@@ -350,3 +366,9 @@ def _stft_blocks(x: np.ndarray, n_fft: int, hop: int, window: np.ndarray,
         count = min(block, total - first)
         idx = np.arange(n_fft)[None, :] + hop * (first + np.arange(count))[:, None]
         yield first, np.fft.rfft(padded[idx] * window, axis=1)
+
+
+# which STFT bins make each band, (bands, bins): soft edges where the gains are applied, hard
+# ones where energies are measured
+_EMBED_BANDS = _band_membership(np.fft.rfftfreq(EMBED_FFT, 1.0 / RATE))
+_DETECT_BANDS = _band_membership(np.fft.rfftfreq(DETECT_FFT, 1.0 / RATE), ramp=0.0)

@@ -154,10 +154,7 @@ def _anchored_band_score(recorded: Audio) -> float:
     marker = be.BandEnergyWatermarker()
     mono = dsp.resample(recorded.mono(), be.RATE).samples.astype(np.float64)
     energy, centres = be._detector_energy(mono)
-    norms = be._norms(energy, centres)
-    near = [0, 1, 2, 3, -3, -2, -1]
-    return max(marker._phase_scores(energy, centres - s, norms)[near].max()
-               for s in range(0, be.FRAME, be._SUBSHIFT))
+    return float(marker.phase_grid(energy, centres, be._norms(energy, centres))[:, be._NEAR].max())
 
 
 _ANCHORED_THRESHOLD = 4.8  # the anchored search's threshold (28 tests, half of 1e-4)

@@ -11,6 +11,7 @@ import pytest
 from dubkit.dsp import resample
 from dubkit.errors import InputError
 from dubkit.media import transcode
+from dubkit.testing.signals import chord_with_beat, mixed_under
 from dubkit.types import Audio
 from dubkit.watermark import Payload
 from dubkit.watermark.band_energy import BandEnergyWatermarker
@@ -49,16 +50,8 @@ def snr_db(host: Audio, marked: Audio) -> float:
                                / np.sum((marked.samples - host.samples).astype(np.float64) ** 2)))
 
 
-def mixed(audio: Audio, other: np.ndarray, below_db: float) -> Audio:
-    other = other[: audio.num_samples] * np.sqrt(np.mean(audio.samples ** 2)
-                                                 / np.mean(other[: audio.num_samples] ** 2))
-    return Audio((audio.samples + other * 10 ** (-below_db / 20)).astype(np.float32), audio.rate)
-
-
-def music(n: int, rate: int) -> np.ndarray:
-    t = np.arange(n) / rate
-    chord = sum(np.sin(2 * np.pi * f * t) for f in (220, 277, 330, 440))
-    return chord * (0.6 + 0.4 * (np.sin(2 * np.pi * 2 * t) > 0))
+def with_music(audio: Audio) -> Audio:
+    return mixed_under(audio, chord_with_beat(audio.num_samples, audio.rate), 10)
 
 
 @pytest.mark.parametrize("rate", [16_000, 22_050, 24_000, 48_000])
@@ -76,11 +69,11 @@ def test_marked_at_any_rate_at_the_set_level(speech, marker, rate):
     pytest.param(lambda a: transcode.codec_round_trip(a, "opus", 16), id="opus-16k"),
     pytest.param(lambda a: transcode.codec_round_trip(a, "mp3", 64), id="mp3-64k"),
     pytest.param(lambda a: transcode.resample_chain(a, [16_000]), id="resample-16k"),
-    pytest.param(lambda a: mixed(a, music(a.num_samples, a.rate), 10), id="music-10dB"),
+    pytest.param(lambda a: with_music(a), id="music-10dB"),
     pytest.param(lambda a: transcode.tempo_change(a, 1.05), id="tempo+5%"),
     pytest.param(lambda a: transcode.tempo_change(a, 0.95), id="tempo-5%"),
-    pytest.param(lambda a: transcode.codec_round_trip(
-        mixed(a, music(a.num_samples, a.rate), 10), "opus", 24), id="music-then-opus"),
+    pytest.param(lambda a: transcode.codec_round_trip(with_music(a), "opus", 24),
+                 id="music-then-opus"),
     pytest.param(lambda a: a.slice(4.05, 7.05), id="3s-excerpt"),
 ])
 def test_survives_what_a_dub_meets_afterwards(marked, marker, attack):
@@ -90,7 +83,7 @@ def test_survives_what_a_dub_meets_afterwards(marked, marker, attack):
 def test_white_noise_at_10_db_is_not_survived_on_a_short_file(marked, marker):
     """Recorded as a limit: noise over the whole band swamps the quiet upper bands where most
     of the mark is (30 s files: about half are found; see BENCHMARKS.md)."""
-    noisy = mixed(marked, np.random.default_rng(0).standard_normal(marked.num_samples), 10)
+    noisy = mixed_under(marked, np.random.default_rng(0).standard_normal(marked.num_samples), 10)
     assert marker.detect(noisy).score < marker.detect(marked).score / 2
 
 
@@ -98,7 +91,7 @@ def test_no_false_alarms_on_unmarked_sound(speech, marker):
     rng = np.random.default_rng(1)
     n = speech.num_samples
     others = [speech, Audio(0.1 * rng.standard_normal(n).astype(np.float32), speech.rate),
-              Audio((0.1 * music(n, speech.rate)).astype(np.float32), speech.rate),
+              Audio((0.1 * chord_with_beat(n, speech.rate)).astype(np.float32), speech.rate),
               BandEnergyWatermarker(key="another key").embed(speech),
               SpreadSpectrumWatermarker().embed(speech, PAYLOAD)]
     assert not any(marker.detect(x).found for x in others)

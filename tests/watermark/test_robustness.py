@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from dubkit.dsp import resample
+from dubkit.testing.signals import chord_with_beat, mixed_under
 from dubkit.types import Audio
 from dubkit.watermark import Payload, SpreadSpectrumWatermarker
 
@@ -46,20 +47,6 @@ def marked():
 
 def _weak(reason: str):
     return pytest.mark.xfail(reason=reason, strict=False)
-
-
-def _mix(audio: Audio, interferer: np.ndarray, below_db: float) -> Audio:
-    x = audio.samples
-    n = interferer[: x.size] * np.sqrt(np.mean(x**2) / np.mean(interferer[: x.size] ** 2))
-    return Audio(x + n * 10 ** (-below_db / 20), audio.rate)
-
-
-def _music(n: int, rate: int) -> np.ndarray:
-    """A chord of harmonic tones with a beat: a stand-in for background music."""
-    t = np.arange(n) / rate
-    chord = sum(np.sin(2 * np.pi * f * t) * (0.6 ** k) for f in (220, 277, 330, 440)
-                for k in range(1))
-    return chord * (0.6 + 0.4 * (np.sin(2 * np.pi * 2 * t) > 0))
 
 
 ATTACKS = [
@@ -108,9 +95,9 @@ def _attack(audio: Audio, attack: str) -> Audio:
         codec, rate = attack.split()
         out = transcode.codec_round_trip(audio, codec, int(rate[:-1]))
     elif attack.startswith("white"):
-        out = _mix(audio, rng.standard_normal(audio.num_samples), 10)
+        out = mixed_under(audio, rng.standard_normal(audio.num_samples), 10)
     else:
-        out = _mix(audio, _music(audio.num_samples, audio.rate), 10)
+        out = mixed_under(audio, chord_with_beat(audio.num_samples, audio.rate), 10)
     return out
 
 
