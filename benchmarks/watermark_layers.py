@@ -86,28 +86,29 @@ ATTACKS = {
 }
 
 
-def held_out(data: Path) -> list[tuple[str, Audio]]:
+def held_out(data: Path) -> list[tuple[str, str, Audio]]:
     """The held-out recordings whole, and the loudest 5 s of each half of each."""
     paths = sorted((data / "diar_ami_excerpts").glob("*.wav"))
     paths += sorted((data / "diar_picovoice_falcon").glob("*.wav"))
     paths += [data / "diar_pyannote_sample" / "sample.wav", data / "en_jfk" / "jfk.flac"]
-    hosts: list[tuple[str, Audio]] = []
-    shorts: list[tuple[str, Audio]] = []
+    hosts: list[tuple[str, str, Audio]] = []
+    shorts: list[tuple[str, str, Audio]] = []
     for path in paths:
         audio = load(path)
         if audio.duration >= 15:
-            hosts.append(("long", audio))
+            hosts.append(("long", path.name, audio))
         n, hop = 5 * RATE, RATE // 10
         energy = np.convolve(audio.samples.astype(np.float64) ** 2, np.ones(n), "valid")[::hop]
         half = energy.size // 2
         for lo, hi in ((0, half), (half, energy.size)):
             if hi > lo:
                 start = (lo + int(np.argmax(energy[lo:hi]))) * hop
-                shorts.append(("5 s", Audio(audio.samples[start:start + n], RATE)))
+                shorts.append(("5 s", f"{path.name} at {start / RATE:.1f} s",
+                               Audio(audio.samples[start:start + n], RATE)))
     return hosts + shorts
 
 
-def dubbed(languages=("en", "es", "fr", "it", "ja", "zh")) -> list[tuple[str, Audio]]:
+def dubbed(languages=("en", "es", "fr", "it", "ja", "zh")) -> list[tuple[str, str, Audio]]:
     """The `cpu` preset's voices speaking the intelligibility sentences (see the docstring)."""
     from intelligibility import GENDERS, load_sentences
 
@@ -118,17 +119,17 @@ def dubbed(languages=("en", "es", "fr", "it", "ja", "zh")) -> list[tuple[str, Au
     synth = StageBackends(load_preset("cpu")).get("synthesis")
     sentences = load_sentences()
     pause = np.zeros(int(0.3 * RATE), np.float32)
-    hosts: list[tuple[str, Audio]] = []
+    hosts: list[tuple[str, str, Audio]] = []
     for language in languages:
         said = []
         for i, text in enumerate(sentences[language]):
             voice = synth.voice_for(VoiceRequest(f"SPEAKER_{i:02d}", language, GENDERS[i % 2]))
             said.append(resample(synth.synthesize(text, language, voice), RATE).samples)
         whole = np.concatenate([x for s in said for x in (s, pause)])
-        hosts.append(("long", Audio(whole[: 30 * RATE], RATE)))
+        hosts.append(("long", f"{language} all", Audio(whole[: 30 * RATE], RATE)))
         for first in (0, 3, 6):
             run = np.concatenate([x for s in said[first:] for x in (s, pause)])
-            hosts.append(("5 s", Audio(run[: 5 * RATE], RATE)))
+            hosts.append(("5 s", f"{language} from {first + 1}", Audio(run[: 5 * RATE], RATE)))
         print(f"  synthesized {language}", file=sys.stderr, flush=True)
     return hosts
 
@@ -175,9 +176,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     if args.hosts == "tuned":
         clips = [load(p).samples for p in clip_paths(args.data)]
-        hosts = [("long", joined(clips, 30.0, rng)) for _ in range(args.long)]
-        hosts += [("5 s", Audio(c[: 5 * RATE], RATE)) for c in clips if c.size >= 5 * RATE][
-            : args.short]
+        hosts = [("long", f"joined {i + 1}", joined(clips, 30.0, rng)) for i in range(args.long)]
+        hosts += [("5 s", f"clip {i + 1}", Audio(c[: 5 * RATE], RATE))
+                  for i, c in enumerate(c for c in clips if c.size >= 5 * RATE)][: args.short]
     elif args.hosts == "dubbed":
         hosts = dubbed()
     else:
@@ -185,25 +186,34 @@ def main() -> None:
 
     table: dict[tuple[str, str], list[tuple[bool, bool, bool]]] = {}
     snrs, pesqs, embed_s, detect_s, seconds = {}, {}, 0.0, 0.0, 0.0
-    for kind, host in hosts:
+    per_file = []
+    for kind, label, host in hosts:
         t = time.perf_counter()
         marked = wm.embed(host, PAYLOAD)
         embed_s += time.perf_counter() - t
         seconds += host.duration
         snrs.setdefault(kind, []).append(snr_db(host, marked))
         pesqs.setdefault(kind, []).append(pesq_wb(host, marked))
+        missed, band_z = [], 0.0
         for name, attack in ATTACKS.items():
             out = attack(marked, rng)
             t = time.perf_counter()
             found = wm.detect(out)
             if name == "none":
                 detect_s += time.perf_counter() - t
+                band_z = found.layers["band-energy"]["score"]
             layers = found.layers
             table.setdefault((kind, name), []).append(
                 (found.found, layers["band-energy"]["found"], found.payload == PAYLOAD))
-        print(f"  {kind}: snr {snrs[kind][-1]:.1f} dB", file=sys.stderr, flush=True)
+            if not found.found:
+                missed.append(name)
+        quality = pesqs[kind][-1]
+        per_file.append(f"| {label} | {kind} | {snrs[kind][-1]:.1f} | "
+                        f"{'-' if quality is None else f'{quality:.2f}'} | {band_z:.1f} | "
+                        f"{', '.join(missed) or 'none'} |")
+        print(f"  {label}: snr {snrs[kind][-1]:.1f} dB", file=sys.stderr, flush=True)
 
-    counts = {kind: sum(k == kind for k, _ in hosts) for kind in ("long", "5 s")}
+    counts = {kind: sum(k == kind for k, _, _ in hosts) for kind in ("long", "5 s")}
     print(f"\n### Layered watermark (key id {wm.key_id}), {args.hosts} hosts: {counts['long']} "
           f"files of 18-30 s, {counts['5 s']} of 5 s, real speech at {RATE} Hz\n")
     for kind in snrs:
@@ -223,6 +233,10 @@ def main() -> None:
             rows = table.get((kind, name), [])
             cells += [f"{sum(r[i] for r in rows)}/{len(rows)}" for i in range(3)]
         print(f"| {name} | " + " | ".join(cells) + " |")
+    print("\nPer file: both marks' level under the speech, PESQ, the band layer's score with no "
+          "attack, and the attacks after which the file was not found.\n")
+    print("| file | kind | dB under | PESQ | band z | not found after |\n|---|---|---|---|---|---|")
+    print("\n".join(per_file))
 
     if args.fp_clips:
         false_alarms(wm, sorted(p for p in args.data.rglob("*")
