@@ -53,7 +53,9 @@ class MixConfig:
 class QaConfig:
     """Thresholds below which a line is listed for review in qa.json."""
 
-    min_similarity: float = 0.6  # speaker similarity of dub to source speaker (cosine)
+    # speaker similarity of a kept-voice line to its speaker (cosine), at least; None: the
+    # speaker model's own same-speaker threshold (``same_speaker_threshold``), 0.6 without one
+    min_similarity: float | None = None
     min_f0_correlation: float = 0.3  # intonation kept
     max_duration_error: float = 0.1  # dub ends within this share of its slot
     max_overflow: float = 0.1  # seconds

@@ -59,6 +59,9 @@ class QaInput:
     # compared with the dub instead of the (short, noisier) source segment's when given
     text: str = ""  # what the dub should say
     heard: str | None = None  # what a transcriber heard in the dub (None: not listened to)
+    # whether the dub was meant to sound like its speaker: a stock voice's similarity is
+    # reported but never flagged, since no stock voice is expected to be the speaker
+    voice_kept: bool = True
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,7 @@ def measure_segment(r: QaInput, embedder: Embedder | None, th: QaThresholds,
     if ratio is None:
         notes.append("duration ratio not measured: empty slot")
     issues = []
-    if similarity is not None and similarity < th.similarity:
+    if similarity is not None and r.voice_kept and similarity < th.similarity:
         issues.append(QaIssue("similarity", similarity, th.similarity,
                               f"speaker similarity {similarity:.2f} < {th.similarity:.2f}"))
     if corr is not None and corr < th.f0_correlation:

@@ -66,6 +66,9 @@ _SPECS = (
     BackendSpec("voice", "world", "dubkit.synth.convert:WorldVoiceConverter", None,
                 "WORLD vocoder: pitch, intonation and spectral envelope moved to the speaker",
                 ("pyworld",)),
+    BackendSpec("voice", "knn-vc", "dubkit.synth.knn_vc:KnnVoiceConverter", "hf",
+                "kNN-VC: each frame rebuilt from the speaker's own WavLM frames, HiFi-GAN "
+                "vocoder", ("torch", "transformers")),
     BackendSpec("separation", "conv-tasnet", "dubkit.analysis.separation:ConvTasNetSeparator",
                 "cpu", "Conv-TasNet speech/background separation (ONNX)", ("onnxruntime",)),
     BackendSpec("watermark", "layered", "dubkit.watermark.layered:LayeredWatermarker", None,

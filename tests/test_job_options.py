@@ -62,6 +62,12 @@ def test_stock_voice_needs_no_consent_and_converts_nothing(dubber, talk):
     result = dubber.translate(talk, to="es", source_language="en", voice="stock")
     assert result.options["voice"] == "stock" and not result.notes
     assert "convert" not in result.work
+    qa = json.loads(result.qa_file.read_text())
+    # measured by the diarizer's speaker model, and never a reason to review a stock voice
+    assert qa["overview"]["overall"]["similarity_model"] == "mfcc"
+    assert qa["thresholds"]["similarity"] == 0.6  # the MFCC embedder's own limit
+    assert all(s["similarity"] is not None for s in qa["segments"])
+    assert not any(i["check"] == "similarity" for s in qa["segments"] for i in s["issues"])
 
 
 def test_qa_report_and_provenance_describe_the_output(dubber, talk):

@@ -71,6 +71,16 @@ def test_report_flags_with_reasons_and_serialises() -> None:
             for s in report.segments] == list(report.segments)
 
 
+def test_a_stock_voice_is_measured_but_never_flagged_for_not_being_the_speaker() -> None:
+    source, other = voice(1.5, 120, 180), voice(1.5, 300, 400)  # a far higher voice
+    kept = QaInput("s1", "A", source, other, slot=1.5)
+    stock = QaInput("s2", "A", source, other, slot=1.5, voice_kept=False)
+    s1, s2 = build_report([kept, stock], DotEmbedder()).segments
+    assert s1.similarity == pytest.approx(s2.similarity) and s2.similarity < 0.6
+    assert "similarity" in {i.check for i in s1.issues}
+    assert "similarity" not in {i.check for i in s2.issues}
+
+
 def test_unmeasurable_figures_are_noted_not_flagged() -> None:
     silent_dub = QaInput("s1", "A", voice(1.0, 120, 150), Audio.silence(0.05, RATE), slot=1.0)
     report = build_report([silent_dub], embedder=None)

@@ -41,6 +41,7 @@ class VoiceActivityDetector(Protocol):
 class SpeakerEmbedder(Protocol):
     name: str
     dim: int
+    same_speaker_threshold: float  # cosine above which two clips count as one speaker (QA)
 
     def embed(self, audio: Audio) -> np.ndarray:
         """A ``(dim,)`` L2-normalised embedding of one stretch of a single speaker's speech."""

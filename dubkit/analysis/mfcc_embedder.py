@@ -63,6 +63,7 @@ class MfccEmbedder:
     """``SpeakerEmbedder`` named ``"mfcc"``: L2-normalised, standardised MFCC statistics."""
 
     name = "mfcc"
+    same_speaker_threshold = 0.6  # qa.json's limit for a kept voice (not a speaker model)
     dim = 3 * N_MFCC
 
     def embed(self, audio: Audio) -> np.ndarray:

@@ -52,6 +52,9 @@ class ResemblyzerEmbedder:
     """
 
     name = "resemblyzer"
+    # cosine above which a dub counts as its speaker's voice in qa.json; unrelated voices score
+    # 0.42-0.51 and one voice 0.85-0.92, so this separates poorly (a secondary judge)
+    same_speaker_threshold = 0.6
     dim = 256
 
     def __init__(self, model_path: str | Path | None = None, device: str = "cpu") -> None:

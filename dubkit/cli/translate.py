@@ -75,7 +75,8 @@ def _qa_table(console: Console, result: DubResult) -> None:
         return
     overall = qa.get("overall", {})
     console.print(
-        f"  quality: speaker similarity {_fmt(overall.get('speaker_similarity'))}, "
+        f"  quality: speaker similarity {_fmt(overall.get('speaker_similarity'))}"
+        f"{_by(overall.get('similarity_model'))}, "
         f"intonation correlation {_fmt(overall.get('f0_correlation'))}, "
         f"lines within 10% of their slot {_fmt(overall.get('within_slot'), pct=True)}, "
         f"heard as written {_fmt(overall.get('heard_as_written'), pct=True)} "
@@ -88,6 +89,10 @@ def _qa_table(console: Console, result: DubResult) -> None:
         for item in review[:20]:
             table.add_row(item["id"], item.get("speaker", ""), "; ".join(item["reasons"]))
         console.print(table)
+
+
+def _by(model: str | None) -> str:
+    return f" ({model})" if model else ""
 
 
 def _fmt(value, pct: bool = False) -> str:

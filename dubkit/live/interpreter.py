@@ -306,8 +306,9 @@ class Interpreter:
         if sum(a.duration for a in self._heard_speech) < PROFILE_SECONDS:
             return
         try:
+            matches_speech = getattr(self.backends.get("voice"), "needs_speaker_speech", False)
             self._profile = build_speaker_profile(self._heard_speech, SPEAKER, None,
-                                                  keep_speech=False)
+                                                  keep_speech=matches_speech)
         except InputError:  # too little voiced speech yet: keep listening
             return
         self._heard_speech = []

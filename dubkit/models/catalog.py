@@ -155,6 +155,20 @@ MODELS: dict[str, ModelEntry] = {
             (_LOCAL, Builder("dubkit.testing.tiny_models:build_tiny_seamless")),
         ),
         ModelEntry(
+            "tiny-wavlm",
+            "speech-features",
+            "random WavLM (transformers), 6 layers of 16, for tests of kNN-VC",
+            "MIT (dubkit)",
+            (_LOCAL, Builder("dubkit.testing.tiny_models:build_tiny_wavlm")),
+        ),
+        ModelEntry(
+            "tiny-knn-vc-hifigan",
+            "vocoder",
+            "random HiFi-GAN of kNN-VC's layout for tiny-wavlm's frames, for tests: noise",
+            "MIT (dubkit)",
+            (_LOCAL, Builder("dubkit.testing.tiny_models:build_tiny_knn_vc_hifigan")),
+        ),
+        ModelEntry(
             "whisper-base",
             "asr",
             "Whisper base, multilingual, CTranslate2 (faster-whisper)",
@@ -246,6 +260,23 @@ MODELS: dict[str, ModelEntry] = {
             "Whisper large-v3-turbo (transformers)",
             "MIT",
             (_LOCAL, HubRepo("openai/whisper-large-v3-turbo")),
+        ),
+        ModelEntry(
+            "wavlm-large",
+            "speech-features",
+            "WavLM Large (transformers): self-supervised speech features; kNN-VC matches its "
+            "sixth layer",
+            "MIT (microsoft/unilm)",
+            (_LOCAL, HubRepo("microsoft/wavlm-large")),
+        ),
+        ModelEntry(
+            "knn-vc-hifigan",
+            "vocoder",
+            "kNN-VC's HiFi-GAN for WavLM Large layer-6 frames, trained on prematched data: "
+            "config_v1_wavlm.json as config.json and prematch_g_02500000.pt from the "
+            "bshall/knn-vc v0.1 release (not on the Hub: give a local folder)",
+            "MIT (bshall/knn-vc)",
+            (_LOCAL,),
         ),
         ModelEntry(
             "seamless-m4t-v2-large",

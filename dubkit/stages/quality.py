@@ -27,8 +27,12 @@ def report(job: JobContext, source_speech: Audio, source_id: str, segments: list
     how it was made) and against its text (what the transcriber hears in it), write qa.json,
     and return its short summary (also what the CLI prints)."""
     qa = job.preset.qa
+    embedder = job.backends.get("diarization").embedder if job.backends.has("diarization") \
+        else None
+    similarity = qa.min_similarity if qa.min_similarity is not None \
+        else getattr(embedder, "same_speaker_threshold", QaThresholds.similarity)
     thresholds = QaThresholds(
-        similarity=qa.min_similarity, f0_correlation=qa.min_f0_correlation,
+        similarity=similarity, f0_correlation=qa.min_f0_correlation,
         duration_ratio=(1.0 - qa.max_duration_error, 1.0 + qa.max_duration_error),
         overflow=qa.max_overflow, cer=qa.max_cer,
     )
@@ -47,6 +51,7 @@ def report(job: JobContext, source_speech: Audio, source_id: str, segments: list
                 dub, duration, seg.placement.tempo, seg.placement.overflow,
                 reference=profile.embedding if profile is not None else None,
                 text=seg.target_text, heard=_heard(job, dub, target) if listen else None,
+                voice_kept=voice.keep,
             ), f"{job.audio_id}:{source_id}:{start:.4f}:{duration:.4f}"))
     step = MeasureLine(job.backends, thresholds)
     with job.timed("qa"), StageProgress(job.progress, "qa", len(records)) as bar:
@@ -56,6 +61,7 @@ def report(job: JobContext, source_speech: Audio, source_id: str, segments: list
             bar.advance(record.record.id)
     result = QaReport(tuple(measured), thresholds)
     summary = short_summary(result, segments)
+    summary["overall"]["similarity_model"] = getattr(embedder, "name", None)
     data = result.to_dict() | {"overview": summary}
     write_text(job.paths.job_dir / QA_FILE, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return summary

@@ -2,6 +2,7 @@
 from the source speech and kept with the job (``analysis/`` in the job folder)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from dubkit.analysis.prosody import SegmentProsody
@@ -9,7 +10,7 @@ from dubkit.analysis.speaker_profile import SpeakerProfile
 from dubkit.jobs.atomic import write_text
 from dubkit.progress import StageProgress
 from dubkit.stages.analysis import speaker_spans
-from dubkit.stages.context import JobContext
+from dubkit.stages.context import JobContext, concat_spans
 from dubkit.steps.analysis import LineSpeech, MeasureProsody, ProfileSpeaker, SpeakerSpeech
 from dubkit.types import Audio, Segment, Turn
 
@@ -20,17 +21,25 @@ def speaker_profiles(job: JobContext, speech: Audio, speech_id: str,
                      turns: list[Turn]) -> dict[str, SpeakerProfile]:
     """Each speaker's profile from (up to ``PROFILE_SPEECH_SECONDS`` of) all their speech in the
     16 kHz ``speech`` track (``speech_id`` names how it was made, for the cache); speakers with
-    too little speech get none (their lines keep the stock voice). Written to
-    ``analysis/speakers.json``."""
+    too little speech get none (their lines keep the stock voice). A converter that matches
+    against the speaker's own speech (``needs_speaker_speech``) gets it in ``profile.speech``
+    (in memory, up to its ``max_reference`` seconds). Written to ``analysis/speakers.json``."""
     step = ProfileSpeaker(job.backends)
+    converter = job.backends.get("voice")
+    reference = (getattr(converter, "max_reference", PROFILE_SPEECH_SECONDS)
+                 if getattr(converter, "needs_speaker_speech", False) else None)
     profiles: dict[str, SpeakerProfile] = {}
     with job.timed("profile"), StageProgress(job.progress, "profile", None):
         for speaker in dict.fromkeys(t.speaker for t in turns):
-            item = SpeakerSpeech(job.audio_id, speech_id, speech, speaker,
-                                 tuple(speaker_spans(turns, speaker)), PROFILE_SPEECH_SECONDS)
+            spans = speaker_spans(turns, speaker)
+            item = SpeakerSpeech(job.audio_id, speech_id, speech, speaker, tuple(spans),
+                                 PROFILE_SPEECH_SECONDS)
             profile = job.runner.run(step, item)
             if profile:
                 profiles[speaker] = SpeakerProfile.from_dict(profile)
+                if reference is not None:
+                    profiles[speaker] = dataclasses.replace(
+                        profiles[speaker], speech=concat_spans(speech, spans, reference))
     _write(job, "speakers.json", {s: p.to_dict() for s, p in profiles.items()})
     return profiles
 

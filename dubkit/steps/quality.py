@@ -55,8 +55,8 @@ class MeasureLine(ItemStep[LineCheck, SegmentQa]):
             if self.backends.has("diarization") else None
         return content_key("qa", REPORT_VERSION, r.id, r.speaker, item.source_key,
                            audio_id(r.dub), r.slot, r.tempo, r.overflow, reference, r.text,
-                           r.heard, dataclasses.asdict(self.thresholds), self.f0_method,
-                           embedder)
+                           r.heard, r.voice_kept, dataclasses.asdict(self.thresholds),
+                           self.f0_method, embedder)
 
     def process(self, item: LineCheck) -> SegmentQa:
         embedder = self.backends.get("diarization").embedder \

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from dubkit.analysis.prosody import SegmentProsody
 from dubkit.analysis.speaker_profile import SpeakerProfile
 from dubkit.backends import StageBackends
-from dubkit.jobs.cache import content_key
+from dubkit.jobs.cache import audio_id, content_key
 from dubkit.steps.base import AUDIO, ItemStep
 from dubkit.synth.fit import TempoFitter
 from dubkit.types import Audio, Seconds
@@ -56,9 +56,11 @@ class ConvertVoice(ItemStep[Voicing, Audio]):
         self.backends = backends
 
     def key(self, item: Voicing) -> str:
+        # a converter that matches against the speaker's speech depends on all of it
+        reference = None if item.profile.speech is None else audio_id(item.profile.speech)
         return content_key("convert", item.speech_key, item.profile.to_dict(),
                            item.prosody.to_dict() if item.prosody else None,
-                           self.backends.fingerprint("voice"))
+                           self.backends.fingerprint("voice"), reference)
 
     def process(self, item: Voicing) -> Audio:
         return self.backends.get("voice").convert(item.speech, item.profile, item.prosody)

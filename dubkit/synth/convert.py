@@ -12,12 +12,18 @@ CheapTrick envelope, D4C aperiodicity), keeping the aperiodicity as it is:
    syllable-level detail (which fits its words). Unvoiced frames stay unvoiced (no buzz);
 3. envelope: a frequency warp (vocal-tract length) found by matching the dub's long-term
    envelope to the profile's, then long-term equalisation to the profile (bounded);
-4. energy: the dub's slow energy envelope is nudged toward the source's (bounded);
-5. output at the input's rate, loudness-normalised to the source line (BS.1770 through
+4. frame matching (``frame_match`` > 0): each voiced frame's envelope is moved that share of the
+   way (in dB) toward the mean of its ``neighbours`` nearest voiced frames of the speaker's own
+   speech (``SpeakerProfile.speech``), so the dub takes on the speaker's spectral detail frame
+   by frame, which the long-term equalisation alone cannot give;
+5. energy: the dub's slow energy envelope is nudged toward the source's (bounded);
+6. output at the input's rate, loudness-normalised to the source line (BS.1770 through
    pyloudnorm, see ``prosody.loudness``), peaks kept under ``PEAK``.
 """
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -25,7 +31,12 @@ import numpy as np
 
 from dubkit.analysis.pitch import F0_CEIL, F0_FLOOR, _pyworld
 from dubkit.analysis.prosody import QUIET_DB, SegmentProsody, energy_envelope, loudness
-from dubkit.analysis.speaker_profile import ENVELOPE_GRID, SpeakerProfile, envelope_on_grid
+from dubkit.analysis.speaker_profile import (
+    ENVELOPE_GRID,
+    SpeakerProfile,
+    analyse,
+    envelope_on_grid,
+)
 from dubkit.errors import InputError
 from dubkit.types import Audio, Seconds
 
@@ -34,6 +45,10 @@ PEAK = 0.95  # output peaks are kept below this (about -0.45 dBFS)
 SHAPE_SMOOTH: Seconds = 0.25  # Hann window splitting an F0 contour into slow shape and detail
 _WARPS = np.round(np.arange(0.82, 1.2201, 0.01), 2)  # candidate frequency-warp factors
 _FIT_BAND = (ENVELOPE_GRID >= 200) & (ENVELOPE_GRID <= 5000)  # where formants decide the warp
+MATCH_REFERENCE: Seconds = 120.0  # of the speaker's speech frames are matched against, at most
+_BANK_FRAMES = 6000  # speaker frames kept for matching (evenly thinned): bounds time and memory
+_BANK_SPEAKERS = 8  # speakers' frame banks kept in memory
+_MATCH_ROWS = 512  # dub frames compared at once
 
 
 class VoiceConverter(Protocol):
@@ -51,25 +66,36 @@ class WorldVoiceConverter:
     ``prosody_weight`` (0..1) is how much of the slow F0 shape comes from the source line;
     ``energy_weight`` likewise for the energy envelope; ``warp`` turns the formant warp on;
     ``equalize`` (0..1) scales the long-term equalisation, bounded by ``max_eq_db``;
-    ``max_pause`` caps a transferred pause (s).
+    ``max_pause`` caps a transferred pause (s); ``frame_match`` (0..1) is the share of the way
+    each voiced frame's envelope moves toward its ``neighbours`` nearest frames of the speaker
+    (0: off; on, the profile must carry the speaker's ``speech``).
     """
 
     name = "world"
+    max_reference = MATCH_REFERENCE  # the speaker's speech a job hands over, when it is needed
 
     def __init__(self, model_path: str | Path | None = None, prosody_weight: float = 0.8,
                  energy_weight: float = 0.5, warp: bool = True, equalize: float = 1.0,
                  max_eq_db: float = 12.0, transfer_pauses: bool = True,
-                 max_pause: Seconds = 1.0) -> None:
+                 max_pause: Seconds = 1.0, frame_match: float = 0.0,
+                 neighbours: int = 8) -> None:
         for label, v in (("prosody_weight", prosody_weight), ("energy_weight", energy_weight),
-                         ("equalize", equalize)):
+                         ("equalize", equalize), ("frame_match", frame_match)):
             if not 0.0 <= v <= 1.0:
                 raise InputError(f"{label} must be in 0..1, not {v}")
-        if max_eq_db < 0 or max_pause < 0:
-            raise InputError("max_eq_db and max_pause must be >= 0")
+        if max_eq_db < 0 or max_pause < 0 or neighbours < 1:
+            raise InputError("max_eq_db and max_pause must be >= 0, neighbours >= 1")
         self.prosody_weight, self.energy_weight = prosody_weight, energy_weight
         self.warp, self.equalize, self.max_eq_db = warp, equalize, max_eq_db
         self.transfer_pauses, self.max_pause = transfer_pauses, max_pause
+        self.frame_match, self.neighbours = frame_match, int(neighbours)
         self.last_warp = 1.0  # the frequency warp the last conversion used (for reports)
+        self._banks: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @property
+    def needs_speaker_speech(self) -> bool:
+        """Whether ``convert`` reads the profile's ``speech`` (frame matching does)."""
+        return self.frame_match > 0
 
     def convert(self, speech: Audio, target: SpeakerProfile,
                 prosody: SegmentProsody | None = None) -> Audio:
@@ -92,6 +118,8 @@ class WorldVoiceConverter:
         hop = FRAME_PERIOD / 1000
         new_f0 = map_f0(f0, target, prosody, src_time, self.prosody_weight, hop)
         sp = self._envelope(sp, f0 > 0, target, rate)
+        if self.frame_match > 0:
+            sp = self._match_frames(sp, f0 > 0, target, rate)
         if src_time is not None and self.energy_weight > 0:
             src_energy = np.interp(src_time, prosody.times, prosody.energy)
             gain_db = _energy_gain(energy, src_energy, hop) * self.energy_weight
@@ -99,7 +127,7 @@ class WorldVoiceConverter:
         y = pw.synthesize(new_f0, np.ascontiguousarray(sp), np.ascontiguousarray(ap), rate,
                           FRAME_PERIOD)
         goal = prosody.loudness if prosody is not None else loudness(speech)
-        return Audio(_level(y, rate, goal), rate)
+        return Audio(match_level(y, rate, goal), rate)
 
     def _envelope(self, sp: np.ndarray, voiced: np.ndarray, target: SpeakerProfile,
                   rate: int) -> np.ndarray:
@@ -125,6 +153,46 @@ class WorldVoiceConverter:
             eq_db = np.interp(freqs, ENVELOPE_GRID, diff)  # flat beyond the grid's ends
             sp = sp * 10 ** (eq_db[None, :] / 10)
         return sp
+
+    def _match_frames(self, sp: np.ndarray, voiced: np.ndarray, target: SpeakerProfile,
+                      rate: int) -> np.ndarray:
+        """Each voiced frame of ``sp`` moved ``frame_match`` of the way (in dB, on the envelope
+        grid) toward the mean of its ``neighbours`` nearest voiced frames of the speaker."""
+        if target.speech is None:
+            raise InputError(f"frame matching needs speaker {target.speaker or '?'}'s own "
+                             "speech (SpeakerProfile.speech)")
+        bank = self._bank(target.speech)
+        if not voiced.any() or bank.shape[0] == 0:
+            return sp
+        env = envelope_on_grid(sp[voiced], rate).astype(np.float64)  # (voiced, 64) dB
+        k = min(self.neighbours, bank.shape[0])
+        squared = (bank**2).sum(axis=1)
+        goal = np.empty_like(env)
+        for a in range(0, env.shape[0], _MATCH_ROWS):
+            rows = env[a:a + _MATCH_ROWS]
+            dist = squared[None, :] - 2 * rows @ bank.T  # + |row|^2, the same for every column
+            nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
+            goal[a:a + _MATCH_ROWS] = bank[nearest].mean(axis=1)
+        freqs = np.linspace(0, rate / 2, sp.shape[1])
+        gain_db = np.stack([np.interp(freqs, ENVELOPE_GRID, row)
+                            for row in self.frame_match * (goal - env)])
+        out = sp.copy()
+        out[voiced] = sp[voiced] * 10 ** (gain_db / 10)
+        return out
+
+    def _bank(self, speech: Audio) -> np.ndarray:
+        """The speaker's voiced frames' envelopes, ``(frames, 64)`` dB, analysed once."""
+        x = speech.mono().samples[: int(MATCH_REFERENCE * speech.rate)]
+        key = hashlib.sha1(np.ascontiguousarray(x, np.float32).tobytes()).hexdigest()
+        if key not in self._banks:
+            f0, env = analyse(x, speech.rate)
+            env = env[f0 > 0].astype(np.float64)
+            keep = np.linspace(0, env.shape[0] - 1, min(env.shape[0], _BANK_FRAMES))
+            self._banks[key] = env[keep.astype(int)]
+            while len(self._banks) > _BANK_SPEAKERS:
+                self._banks.popitem(last=False)
+        self._banks.move_to_end(key)
+        return self._banks[key]
 
     def _pauses(self, f0, sp, ap, energy, prosody: SegmentProsody):
         """The dub's gaps matched to the source's pauses lengthened to them (up to
@@ -247,7 +315,7 @@ def _energy_gain(energy: np.ndarray, src_energy: np.ndarray, hop: Seconds) -> np
     return np.clip(_smooth(np.where(speech, gain, 0.0), 0.05 / hop), -6.0, 6.0)
 
 
-def _level(y: np.ndarray, rate: int, lufs: float) -> np.ndarray:
+def match_level(y: np.ndarray, rate: int, lufs: float) -> np.ndarray:
     """``y`` at ``lufs`` integrated loudness, scaled down further if a peak passes ``PEAK``."""
     y = np.nan_to_num(y)
     now = loudness(Audio(y, rate))

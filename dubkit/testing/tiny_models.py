@@ -333,6 +333,76 @@ def build_tiny_seamless(folder: Path) -> Path:
     return folder
 
 
+# The tiny WavLM's width, which the tiny kNN-VC vocoder's input must match.
+TINY_WAVLM_HIDDEN = 16
+
+
+def build_tiny_wavlm(folder: Path) -> Path:
+    """A WavLMModel of about 30k parameters with WavLM Large's shape where kNN-VC depends on it:
+    a 320-sample hop (the default conv stack), stable layer norm, and 6 layers (kNN-VC reads the
+    sixth)."""
+    from transformers import WavLMConfig, WavLMModel
+
+    folder = _prepare(folder)
+    config = WavLMConfig(
+        hidden_size=TINY_WAVLM_HIDDEN,
+        num_hidden_layers=6,
+        num_attention_heads=2,
+        intermediate_size=32,
+        conv_dim=(8,) * 7,
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=2,
+        feat_extract_norm="layer",
+        do_stable_layer_norm=True,
+        num_buckets=16,
+        max_bucket_distance=50,
+    )
+    with _quiet(), _seeded(SEED):
+        model = WavLMModel(config).eval()
+    with _quiet():
+        model.save_pretrained(folder)
+    _write_card(folder, "tiny-wavlm", "speech-features", model)
+    return folder
+
+
+def build_tiny_knn_vc_hifigan(folder: Path) -> Path:
+    """A HiFi-GAN of kNN-VC's layout for the tiny WavLM's frames, stored as kNN-VC's checkpoint
+    is (``{"generator": state}``, convolutions weight-normalised as ``weight_g``/``weight_v``),
+    so the loader's folding is exercised."""
+    import torch
+
+    from dubkit.synth.hifigan import HifiGan
+
+    folder = _prepare(folder)
+    config = {
+        "resblock": "1",
+        "upsample_rates": [10, 8, 2, 2],
+        "upsample_kernel_sizes": [20, 16, 4, 4],
+        "upsample_initial_channel": 16,
+        "resblock_kernel_sizes": [3],
+        "resblock_dilation_sizes": [[1, 3, 5]],
+        "hubert_dim": TINY_WAVLM_HIDDEN,
+        "hifi_dim": 16,
+        "sampling_rate": 16000,
+    }
+    with _seeded(SEED):
+        model = HifiGan(config).eval()
+        model.conv_post.weight.data.mul_(0.05)  # quiet noise rather than square waves
+    state = {}
+    for key, value in model.state_dict().items():
+        if key.endswith(".weight") and value.dim() == 3:  # a convolution: split as trained
+            stem = key[: -len(".weight")]
+            norm = value.flatten(1).norm(dim=1).reshape(-1, 1, 1)
+            state[stem + ".weight_g"] = norm.clone()
+            state[stem + ".weight_v"] = value.clone()
+        else:
+            state[key] = value.clone()
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    torch.save({"generator": state}, folder / "generator.pt")
+    _write_card(folder, "tiny-knn-vc-hifigan", "vocoder", model)
+    return folder
+
+
 def parameter_count(folder: Path) -> int:
     """Number of parameters stored in a model folder's safetensors files."""
     from safetensors import safe_open

@@ -82,22 +82,28 @@ def test_clean_f0_drops_short_islands_and_single_frame_jumps() -> None:
     assert out[2] == 0 and out[9] == 100 and (out[5:14] == 100).all()
 
 
-def test_world_brings_a_stock_voice_closer_to_a_real_speaker() -> None:
+def _call_lines(speaker: str, *models: str) -> list[tuple[Audio, str]]:
+    """``speaker``'s lines of the pyannote telephone call, (audio, words); skips the test when
+    the shared recordings or ``models`` are missing."""
     stm = DATA / "diar_pyannote_sample" / "sample.stm"
     if not stm.is_file():
         pytest.skip(f"shared recordings not found at {stm.parent}")
-    for name in ("resemblyzer", "piper-en-us-joe"):
+    for name in models:
         if not model_status(name).available:
             pytest.skip(f"model {name} not available: {model_status(name).detail}")
     import soundfile as sf
 
+    x, rate = sf.read(stm.with_suffix(".wav"), dtype="float32")
+    rows = [r.split(maxsplit=5) for r in stm.read_text().splitlines()]
+    return [(Audio(x, rate).slice(float(r[3]), float(r[4])), r[5]) for r in rows
+            if r[2] == speaker]
+
+
+def test_world_brings_a_stock_voice_closer_to_a_real_speaker() -> None:
+    lines = _call_lines("Sheila", "resemblyzer", "piper-en-us-joe")
     from dubkit.analysis.resemblyzer_embedder import ResemblyzerEmbedder
     from dubkit.synth.piper import PiperSynthesizer
 
-    x, rate = sf.read(stm.with_suffix(".wav"), dtype="float32")
-    rows = [r.split(maxsplit=5) for r in stm.read_text().splitlines()]
-    lines = [(Audio(x, rate).slice(float(r[3]), float(r[4])), r[5]) for r in rows
-             if r[2] == "Sheila"]
     embedder = ResemblyzerEmbedder(resolve_model("resemblyzer").path)
     profile = build_speaker_profile([a for a, _ in lines], "Sheila", embedder)
     piper = PiperSynthesizer(resolve_model("piper-en-us-joe").path)
@@ -107,6 +113,51 @@ def test_world_brings_a_stock_voice_closer_to_a_real_speaker() -> None:
     before = float(embedder.embed(stock) @ profile.embedding)
     after = float(embedder.embed(out) @ profile.embedding)
     assert after > before + 0.05, (before, after)
+
+
+def test_frame_matching_moves_each_frame_toward_the_speakers_own_frames(high_profile,
+                                                                        dub) -> None:
+    from dubkit.analysis.speaker_profile import analyse
+
+    plain, matched = WorldVoiceConverter(), WorldVoiceConverter(frame_match=0.8)
+    assert not plain.needs_speaker_speech and matched.needs_speaker_speech
+    bank = matched._bank(high_profile.speech)
+    f0, env = analyse(high_profile.speech.samples, high_profile.speech.rate)
+    assert bank.shape == (int((f0 > 0).sum()), env.shape[1])
+
+    def distance(audio: Audio) -> float:
+        """Mean dB distance of the audio's voiced frames to their nearest speaker frame."""
+        f, e = analyse(audio.samples.astype(np.float64), audio.rate)
+        e = e[f > 0].astype(np.float64)
+        d = (e**2).sum(1)[:, None] + (bank**2).sum(1)[None] - 2 * e @ bank.T
+        return float(np.sqrt(np.maximum(d.min(axis=1), 0) / e.shape[1]).mean())
+
+    near, far = matched.convert(dub, high_profile), plain.convert(dub, high_profile)
+    assert distance(near) < distance(far) - 0.5
+    assert abs(near.num_samples - far.num_samples) == 0 and np.abs(near.samples).max() <= PEAK
+    assert len(matched._banks) == 1  # the speaker's frames were analysed once
+    with pytest.raises(InputError, match="own speech"):
+        matched.convert(dub, build_speaker_profile([high_profile.speech], "C",
+                                                   keep_speech=False))
+    with pytest.raises(InputError, match="frame_match must be in 0..1"):
+        WorldVoiceConverter(frame_match=1.5)
+
+
+def test_frame_matching_brings_a_stock_voice_nearer_by_the_speaker_model() -> None:
+    lines = _call_lines("Diane", "eres2net-voxceleb", "piper-en-us-joe")
+    from dubkit.analysis.eres2net_embedder import Eres2NetEmbedder
+    from dubkit.synth.piper import PiperSynthesizer
+
+    judge = Eres2NetEmbedder(resolve_model("eres2net-voxceleb").path)
+    profile = build_speaker_profile([a for a, _ in lines], "Diane", judge)
+    piper = PiperSynthesizer(resolve_model("piper-en-us-joe").path)
+    source, text = max(lines, key=lambda line: line[0].duration)
+    stock = piper.synthesize(text, "en", piper.voices[0])
+    prosody = extract_prosody(source)
+    sims = [float(judge.embed(a) @ profile.embedding) for a in (
+        stock, WorldVoiceConverter().convert(stock, profile, prosody),
+        WorldVoiceConverter(frame_match=0.6).convert(stock, profile, prosody))]
+    assert sims[2] > sims[1] + 0.03 and sims[2] > sims[0] + 0.1, sims
 
 
 def _pitch_glide(seconds: float, start_hz: float, end_hz: float,
