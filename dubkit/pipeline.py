@@ -163,6 +163,8 @@ class DubbingPipeline:
         if wanted == "keep" and options.consent is None:
             return "stock", ("stock voices: keeping a speaker's voice needs their consent "
                              "(--consent FILE, --consent-self or --i-have-consent)")
+        if wanted == "keep":
+            self.backends.get("voice")  # its models found now, not after the translation
         return wanted, ""
 
     def _background_mode(self, request: DubRequest) -> str:

@@ -65,9 +65,24 @@ def test_stock_voice_needs_no_consent_and_converts_nothing(dubber, talk):
     qa = json.loads(result.qa_file.read_text())
     # measured by the diarizer's speaker model, and never a reason to review a stock voice
     assert qa["overview"]["overall"]["similarity_model"] == "mfcc"
-    assert qa["thresholds"]["similarity"] == 0.6  # the MFCC embedder's own limit
     assert all(s["similarity"] is not None for s in qa["segments"])
     assert not any(i["check"] == "similarity" for s in qa["segments"] for i in s["issues"])
+
+
+def test_a_kept_voice_is_held_to_the_speaker_models_limit_or_the_presets(talk, tmp_path,
+                                                                           monkeypatch):
+    from dubkit.analysis.mfcc_embedder import MfccEmbedder
+
+    monkeypatch.setattr(MfccEmbedder, "same_speaker_threshold", 0.55)
+    kept = Dubber(preset="tiny-test").translate(talk, to="es", source_language="en",
+                                                voice="keep", consent=Consent.declared("declared"))
+    assert json.loads(kept.qa_file.read_text())["thresholds"]["similarity"] == 0.55
+    preset = (Path(__file__).parents[1] / "presets" / "tiny-test.toml").read_text()
+    (tmp_path / "strict.toml").write_text(preset + "\n[qa]\nmin_similarity = 0.42\n")
+    strict = Dubber(preset=str(tmp_path / "strict.toml")).translate(
+        talk, to="es", source_language="en", voice="keep", consent=Consent.declared("declared"),
+        output=tmp_path / "strict.mp4")
+    assert json.loads(strict.qa_file.read_text())["thresholds"]["similarity"] == 0.42
 
 
 def test_qa_report_and_provenance_describe_the_output(dubber, talk):

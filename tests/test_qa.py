@@ -11,7 +11,7 @@ import soundfile as sf
 from dubkit import dsp
 from dubkit.errors import InputError
 from dubkit.models import model_status
-from dubkit.qa import QaInput, QaThresholds, SegmentQa, build_report, f0_correlation
+from dubkit.qa import QaInput, QaReport, QaThresholds, SegmentQa, build_report, f0_correlation
 from dubkit.types import Audio
 
 RATE = 16_000
@@ -79,6 +79,29 @@ def test_a_stock_voice_is_measured_but_never_flagged_for_not_being_the_speaker()
     assert s1.similarity == pytest.approx(s2.similarity) and s2.similarity < 0.6
     assert "similarity" in {i.check for i in s1.issues}
     assert "similarity" not in {i.check for i in s2.issues}
+
+
+def test_most_kept_voices_short_of_the_speaker_are_said_once_not_line_by_line() -> None:
+    from dubkit.qa import QaIssue
+    from dubkit.stages.quality import short_summary
+    from dubkit.types import Segment
+
+    def line(i: str, similarity: float, *checks: str) -> SegmentQa:
+        issues = tuple(QaIssue(c, 0.0, 0.3, f"{c} failed") for c in checks)
+        return SegmentQa(i, "A", similarity, 0.5, 1.0, 1.0, 1.0, 0.0, 1.0, issues=issues)
+
+    segments = [Segment(i, float(n), n + 1.0, "A", "x") for n, i in enumerate("abc")]
+    th = QaThresholds(similarity=0.3)
+    most = QaReport((line("a", 0.1, "similarity"), line("b", 0.2, "similarity", "cer"),
+                     line("c", 0.5)), th)
+    summary = short_summary(most, segments, "eres2net", {"a", "b", "c"})
+    assert "2 of 3 kept-voice lines score under 0.30" in summary["overall"]["voice_note"]
+    assert "(eres2net, mean 0.27)" in summary["overall"]["voice_note"]
+    assert summary["review"] == [{"id": "b", "speaker": "A", "reasons": ["cer failed"]}]
+    few = QaReport((line("a", 0.1, "similarity"), line("b", 0.5), line("c", 0.5)), th)
+    summary = short_summary(few, segments, "eres2net", {"a", "b", "c"})
+    assert summary["overall"]["voice_note"] is None
+    assert summary["review"] == [{"id": "a", "speaker": "A", "reasons": ["similarity failed"]}]
 
 
 def test_unmeasurable_figures_are_noted_not_flagged() -> None:

@@ -82,6 +82,8 @@ def _qa_table(console: Console, result: DubResult) -> None:
         f"heard as written {_fmt(overall.get('heard_as_written'), pct=True)} "
         f"({result.qa_file})"
     )
+    if overall.get("voice_note"):
+        console.print(f"  voice: {overall['voice_note']}")
     review = qa.get("review", [])
     if review:
         table = Table("line", "speaker", "why", box=None, pad_edge=False,

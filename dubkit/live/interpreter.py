@@ -198,6 +198,8 @@ class Interpreter:
         speech = self._synthesize.process(Speakable(_GREETING.get(self.target, "1"),
                                                     self.target, self.voice))
         self.watermark.embed(speech.mono(), self.payload)
+        if self.keep_voice:
+            self.backends.get("voice")  # its models found now, not when the profile is made
 
     # -- input ---------------------------------------------------------------------------
 

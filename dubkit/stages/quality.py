@@ -51,7 +51,7 @@ def report(job: JobContext, source_speech: Audio, source_id: str, segments: list
                 dub, duration, seg.placement.tempo, seg.placement.overflow,
                 reference=profile.embedding if profile is not None else None,
                 text=seg.target_text, heard=_heard(job, dub, target) if listen else None,
-                voice_kept=voice.keep,
+                voice_kept=voice.keep and profile is not None,  # else a stock voice spoke
             ), f"{job.audio_id}:{source_id}:{start:.4f}:{duration:.4f}"))
     step = MeasureLine(job.backends, thresholds)
     with job.timed("qa"), StageProgress(job.progress, "qa", len(records)) as bar:
@@ -60,8 +60,8 @@ def report(job: JobContext, source_speech: Audio, source_id: str, segments: list
             measured.append(job.runner.run(step, record))
             bar.advance(record.record.id)
     result = QaReport(tuple(measured), thresholds)
-    summary = short_summary(result, segments)
-    summary["overall"]["similarity_model"] = getattr(embedder, "name", None)
+    kept = {r.record.id for r in records if r.record.voice_kept}
+    summary = short_summary(result, segments, getattr(embedder, "name", None), kept)
     data = result.to_dict() | {"overview": summary}
     write_text(job.paths.job_dir / QA_FILE, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return summary
@@ -74,9 +74,13 @@ def _heard(job: JobContext, dub: Audio, language: str) -> str:
     return job.runner.run(HearDub(job.backends), item)
 
 
-def short_summary(result: QaReport, segments: list[Segment]) -> dict[str, Any]:
+def short_summary(result: QaReport, segments: list[Segment],
+                  similarity_model: str | None = None,
+                  kept: set[str] = frozenset()) -> dict[str, Any]:
     """Means over the lines, the share that ends within the duration threshold of its slot,
-    and the lines to review with their reasons."""
+    and the lines to review with their reasons. When most of the lines in a kept voice
+    (``kept``, by id) fall short of the speaker model's limit, that is said once
+    (``voice_note``) instead of on every line."""
     measured = result.segments
 
     def mean(name: str) -> float | None:
@@ -90,19 +94,40 @@ def short_summary(result: QaReport, segments: list[Segment]) -> dict[str, Any]:
     heard = [s.cer for s in measured if s.cer is not None]
     clear = (round(sum(c <= result.thresholds.cer for c in heard) / len(heard), 3)
              if heard else None)
+    note = _voice_note(result, similarity_model, kept)
     return {
         "overall": {"speaker_similarity": mean("similarity"),
+                    "similarity_model": similarity_model,
                     "f0_correlation": mean("f0_correlation"),
                     "within_slot": within, "cer": mean("cer"), "heard_as_written": clear,
-                    "lines": len(measured), "not_dubbed": unplaced},
-        "review": _review(result, segments),
+                    "lines": len(measured), "not_dubbed": unplaced, "voice_note": note},
+        "review": _review(result, segments, skip={"similarity"} if note else set()),
     }
 
 
-def _review(result: QaReport, segments: list[Segment]) -> list[dict[str, Any]]:
-    """The lines a person should look at, in order: those a QA check flagged, and those whose
-    translation failed a check (``translation-*`` flags: a lost negation, a wrong script...)."""
-    measured = {s.id: [i.message for i in s.issues] for s in result.flagged}
+def _voice_note(result: QaReport, model: str | None, kept: set[str]) -> str | None:
+    """A word for the whole job when most kept-voice lines fail the similarity check: then the
+    converter, not a line, is short of the speaker's identity, and listing every line for it
+    would hide the lines that need a person."""
+    checked = [s for s in result.segments if s.id in kept and s.similarity is not None]
+    short = [s for s in checked if any(i.check == "similarity" for i in s.issues)]
+    if len(short) < 2 or 2 * len(short) <= len(checked):
+        return None
+    mean = float(np.mean([s.similarity for s in checked]))
+    judge = model or "speaker embedding"
+    return (f"{len(short)} of {len(checked)} kept-voice lines score under "
+            f"{result.thresholds.similarity:.2f} against their speaker ({judge}, mean "
+            f"{mean:.2f}): their pitch and intonation are kept, their identity only in part "
+            "(not listed per line)")
+
+
+def _review(result: QaReport, segments: list[Segment],
+            skip: set[str] = frozenset()) -> list[dict[str, Any]]:
+    """The lines a person should look at, in order: those a QA check flagged (but for the
+    checks in ``skip``), and those whose translation failed a check (``translation-*`` flags:
+    a lost negation, a wrong script...)."""
+    measured = {s.id: [i.message for i in s.issues if i.check not in skip]
+                for s in result.flagged}
     out = []
     for seg in segments:
         reasons = measured.get(seg.id, []) + [

@@ -22,8 +22,6 @@ CheapTrick envelope, D4C aperiodicity), keeping the aperiodicity as it is:
 """
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -38,6 +36,7 @@ from dubkit.analysis.speaker_profile import (
     envelope_on_grid,
 )
 from dubkit.errors import InputError
+from dubkit.synth.reference_cache import ReferenceCache
 from dubkit.types import Audio, Seconds
 
 FRAME_PERIOD = 5.0  # ms
@@ -47,7 +46,7 @@ _WARPS = np.round(np.arange(0.82, 1.2201, 0.01), 2)  # candidate frequency-warp 
 _FIT_BAND = (ENVELOPE_GRID >= 200) & (ENVELOPE_GRID <= 5000)  # where formants decide the warp
 MATCH_REFERENCE: Seconds = 120.0  # of the speaker's speech frames are matched against, at most
 _BANK_FRAMES = 6000  # speaker frames kept for matching (evenly thinned): bounds time and memory
-_BANK_SPEAKERS = 8  # speakers' frame banks kept in memory
+_BANK_SPEAKERS = 64  # speakers' frame banks kept in memory (3 MB each at most)
 _MATCH_ROWS = 512  # dub frames compared at once
 
 
@@ -90,7 +89,7 @@ class WorldVoiceConverter:
         self.transfer_pauses, self.max_pause = transfer_pauses, max_pause
         self.frame_match, self.neighbours = frame_match, int(neighbours)
         self.last_warp = 1.0  # the frequency warp the last conversion used (for reports)
-        self._banks: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._banks: ReferenceCache[np.ndarray] = ReferenceCache(_BANK_SPEAKERS)
 
     @property
     def needs_speaker_speech(self) -> bool:
@@ -182,17 +181,14 @@ class WorldVoiceConverter:
 
     def _bank(self, speech: Audio) -> np.ndarray:
         """The speaker's voiced frames' envelopes, ``(frames, 64)`` dB, analysed once."""
-        x = speech.mono().samples[: int(MATCH_REFERENCE * speech.rate)]
-        key = hashlib.sha1(np.ascontiguousarray(x, np.float32).tobytes()).hexdigest()
-        if key not in self._banks:
+        def analysed(x: np.ndarray) -> np.ndarray:
             f0, env = analyse(x, speech.rate)
             env = env[f0 > 0].astype(np.float64)
             keep = np.linspace(0, env.shape[0] - 1, min(env.shape[0], _BANK_FRAMES))
-            self._banks[key] = env[keep.astype(int)]
-            while len(self._banks) > _BANK_SPEAKERS:
-                self._banks.popitem(last=False)
-        self._banks.move_to_end(key)
-        return self._banks[key]
+            return env[keep.astype(int)]
+
+        return self._banks.get(speech.mono().samples[: int(MATCH_REFERENCE * speech.rate)],
+                               analysed)
 
     def _pauses(self, f0, sp, ap, energy, prosody: SegmentProsody):
         """The dub's gaps matched to the source's pauses lengthened to them (up to

@@ -32,26 +32,36 @@ def _padding(kernel: int, dilation: int = 1) -> int:
     return (kernel * dilation - dilation) // 2
 
 
-class _ResBlock(nn.Module):
-    """Dilated residual convolutions: pairs (``resblock`` "1") or singles ("2")."""
+class _ResBlock1(nn.Module):
+    """Pairs of convolutions, dilated then plain, each pair a residual step (``resblock`` "1")."""
 
-    def __init__(self, channels: int, kernel: int, dilations: list[int], paired: bool) -> None:
+    def __init__(self, channels: int, kernel: int, dilations: list[int]) -> None:
         super().__init__()
-        self.paired = paired
         self.convs1 = nn.ModuleList(
             nn.Conv1d(channels, channels, kernel, 1, dilation=d, padding=_padding(kernel, d))
             for d in dilations)
-        if paired:
-            self.convs2 = nn.ModuleList(
-                nn.Conv1d(channels, channels, kernel, 1, padding=_padding(kernel))
-                for _ in dilations)
+        self.convs2 = nn.ModuleList(
+            nn.Conv1d(channels, channels, kernel, 1, padding=_padding(kernel))
+            for _ in dilations)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for i, conv in enumerate(self.convs1):
-            xt = conv(F.leaky_relu(x, LRELU_SLOPE))
-            if self.paired:
-                xt = self.convs2[i](F.leaky_relu(xt, LRELU_SLOPE))
-            x = x + xt
+        for dilated, plain in zip(self.convs1, self.convs2, strict=True):
+            x = x + plain(F.leaky_relu(dilated(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
+        return x
+
+
+class _ResBlock2(nn.Module):
+    """Single dilated convolutions, each a residual step (``resblock`` "2")."""
+
+    def __init__(self, channels: int, kernel: int, dilations: list[int]) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(
+            nn.Conv1d(channels, channels, kernel, 1, dilation=d, padding=_padding(kernel, d))
+            for d in dilations)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            x = x + conv(F.leaky_relu(x, LRELU_SLOPE))
         return x
 
 
@@ -71,10 +81,10 @@ class HifiGan(nn.Module):
         self.ups = nn.ModuleList(
             nn.ConvTranspose1d(width // 2**i, width // 2 ** (i + 1), k, u, padding=(k - u) // 2)
             for i, (u, k) in enumerate(zip(rates, kernels, strict=True)))
-        paired = str(config.get("resblock", "1")) == "1"
+        block = _ResBlock1 if str(config.get("resblock", "1")) == "1" else _ResBlock2
         self.kinds = len(config["resblock_kernel_sizes"])
         self.resblocks = nn.ModuleList(
-            _ResBlock(width // 2 ** (i + 1), k, list(d), paired)
+            block(width // 2 ** (i + 1), k, list(d))
             for i in range(len(self.ups))
             for k, d in zip(config["resblock_kernel_sizes"], config["resblock_dilation_sizes"],
                             strict=True))
@@ -126,14 +136,22 @@ def load_hifigan(folder: str | Path, device: torch.device | str = "cpu") -> Hifi
             found = ", ".join(f.name for f in files) or "none"
             raise ModelUnavailable(f"a vocoder folder needs exactly one weights file "
                                    f"({', '.join(_WEIGHT_SUFFIXES)}); {folder} has {found}")
-        state = _read_weights(files[0])
+        state = fold_weight_norm(_read_weights(files[0]))
         model = HifiGan(config)
-        model.load_state_dict(fold_weight_norm(state))
+        result = model.load_state_dict(state, strict=False)
+        if result.missing_keys or result.unexpected_keys:
+            raise ModelUnavailable(
+                f"the vocoder weights in {files[0]} do not fit its config.json: "
+                f"{len(result.missing_keys)} missing (first: "
+                f"{(result.missing_keys or ['none'])[0]}), {len(result.unexpected_keys)} "
+                f"unexpected (first: {(result.unexpected_keys or ['none'])[0]})")
     except ModelUnavailable:
         raise
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise ModelUnavailable(f"cannot load the vocoder from {folder}: {first_line(exc)}") \
-            from exc
+        # torch puts what did not fit on the lines after "Error(s) in loading state_dict"
+        details = [line.strip() for line in str(exc).splitlines()[1:] if line.strip()]
+        reason = details[0] if details else first_line(exc)
+        raise ModelUnavailable(f"cannot load the vocoder from {folder}: {reason}") from exc
     return model.to(device).eval()
 
 

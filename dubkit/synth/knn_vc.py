@@ -5,21 +5,22 @@ Every 20 ms frame of the synthesized line is described by WavLM Large's sixth la
 carries what is said and how, and little of who says it. Each frame is replaced by the mean of
 its ``k`` nearest frames (cosine) among the same layer's frames of the speaker's own speech
 (the *matching set*), so the line is rebuilt from the speaker's sounds; a HiFi-GAN trained on
-such features ("prematched") turns them back into speech. The more of the speaker's speech, the
-closer the match: the paper reports intelligibility near the source's from about 5 minutes and
-usable from 30 s. Before matching, the line is moved onto the speaker's pitch range and the
-source line's intonation, energy and pauses by ``WorldVoiceConverter`` (its timbre steps off),
-so the neighbours are found among frames of similar pitch and the dub keeps the source's prosody.
+such features ("prematched") turns them back into 16 kHz speech (so nothing above 8 kHz). The
+more of the speaker's speech, the closer the match: the paper reports intelligibility near the
+source's from about 5 minutes and usable from 30 s, so a speaker with less keeps WORLD's
+timbre. Before matching, the line is moved onto the speaker's pitch range and the source line's
+intonation, energy and pauses by ``WorldVoiceConverter`` (its timbre steps off), so the
+neighbours are found among frames of similar pitch and the dub keeps the source's prosody.
 
 Weights: ``model_path`` is ``{"features": <WavLM folder>, "vocoder": <HiFi-GAN folder>}``, the
 catalog's ``wavlm-large`` (transformers ``WavLMModel``, e.g. ``microsoft/wavlm-large``) and
-``knn-vc-hifigan`` (see ``dubkit.synth.hifigan``). A speaker's matching set is computed once
-(in batches of chunks) and kept for the job's later lines.
+``knn-vc-hifigan`` (see ``dubkit.synth.hifigan``). Only WavLM's first ``layer`` layers are
+run. A speaker's matching set is computed once (in batches of chunks) and kept for the job's
+later lines.
 """
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,11 +32,12 @@ from dubkit.analysis.prosody import SegmentProsody, loudness
 from dubkit.analysis.speaker_profile import SpeakerProfile
 from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, first_line
 from dubkit.synth.convert import WorldVoiceConverter, match_level
+from dubkit.synth.reference_cache import ReferenceCache
 from dubkit.types import ANALYSIS_RATE, Audio, Seconds
 
 FEATURE_HOP = 320  # samples at 16 kHz per WavLM frame (20 ms): the conv stack's total stride
 FEATURE_WINDOW = 400  # samples the first frame needs (the conv stack's receptive field)
-_KEPT_SPEAKERS = 8  # matching sets kept in memory
+_KEPT_FRAMES = 300_000  # matching-set frames kept (1.2 GB at 1024-d): 100 min of speakers
 _QUERY_ROWS = 2048  # query frames compared at once (bounds the distance matrix)
 
 
@@ -53,7 +55,7 @@ class KnnVoiceConverter:
     needs_speaker_speech = True  # the job hands each profile the speaker's speech
 
     def __init__(self, model_path: Mapping[str, str | Path], device: str = "auto", k: int = 4,
-                 layer: int = 6, min_reference: Seconds = 5.0, max_reference: Seconds = 480.0,
+                 layer: int = 6, min_reference: Seconds = 30.0, max_reference: Seconds = 480.0,
                  chunk_seconds: Seconds = 20.0, batch: int = 4, prosody_weight: float = 0.8,
                  energy_weight: float = 0.5, transfer_pauses: bool = True) -> None:
         try:
@@ -65,9 +67,10 @@ class KnnVoiceConverter:
         if not isinstance(model_path, Mapping) or {"features", "vocoder"} - set(model_path):
             raise InputError("knn-vc needs two models: model = { features = <WavLM>, "
                              "vocoder = <HiFi-GAN> }")
-        if k < 1 or layer < 1 or batch < 1 or chunk_seconds < 1 or max_reference <= 0:
-            raise InputError("knn-vc needs k, layer and batch >= 1, chunk_seconds >= 1 and "
-                             "max_reference > 0")
+        if k < 1 or layer < 1 or batch < 1 or chunk_seconds < 1 or min_reference < 1 \
+                or max_reference < min_reference:
+            raise InputError("knn-vc needs k, layer and batch >= 1, chunk_seconds and "
+                             "min_reference >= 1 and max_reference >= min_reference")
         from dubkit.torch_device import pick_device
 
         self.features_path = Path(model_path["features"])
@@ -83,9 +86,15 @@ class KnnVoiceConverter:
                                             energy_weight=energy_weight,
                                             transfer_pauses=transfer_pauses)
         self._models: tuple[Any, Any] | None = None
-        self._matching: OrderedDict[str, Any] = OrderedDict()
-        self.matching_passes = 0  # matching sets encoded so far (each speaker once)
+        self._layer_out: list[Any] = []  # what the hook on WavLM's last kept layer saw
+        self._matching: ReferenceCache[Any] = ReferenceCache(_KEPT_FRAMES,
+                                                             lambda m: m.shape[0])
         self.last_method = ""
+
+    @property
+    def matching_passes(self) -> int:
+        """Matching sets encoded so far (each speaker's once while it is kept)."""
+        return self._matching.computed
 
     def convert(self, speech: Audio, target: SpeakerProfile,
                 prosody: SegmentProsody | None = None) -> Audio:
@@ -123,14 +132,13 @@ class KnnVoiceConverter:
 
     def _matching_set(self, speech: Audio) -> Any:
         """``(frames, dim)`` WavLM frames of the speaker's speech, encoded once per speaker."""
+        x = dsp.resample(speech.mono(), ANALYSIS_RATE).samples
+        return self._matching.get(x[: int(self.max_reference * ANALYSIS_RATE)], self._frames_of)
+
+    def _frames_of(self, x: np.ndarray) -> Any:
+        """``x``'s WavLM frames, encoded in chunks, ``batch`` at a time."""
         import torch
 
-        x = dsp.resample(speech.mono(), ANALYSIS_RATE).samples
-        x = x[: int(self.max_reference * ANALYSIS_RATE)]
-        key = hashlib.sha1(np.ascontiguousarray(x, np.float32).tobytes()).hexdigest()
-        if key in self._matching:
-            self._matching.move_to_end(key)
-            return self._matching[key]
         chunk = int(self.chunk_seconds * ANALYSIS_RATE)
         pieces = [x[i:i + chunk] for i in range(0, x.shape[0], chunk)]
         pieces = [p for p in pieces if p.shape[0] >= FEATURE_WINDOW]
@@ -139,27 +147,30 @@ class KnnVoiceConverter:
             group = pieces[i:i + self.batch]
             width = max(p.shape[0] for p in group)
             stacked = np.zeros((len(group), width), np.float32)
+            mask = np.zeros((len(group), width), np.int64)
             for row, p in enumerate(group):
                 stacked[row, : p.shape[0]] = p
-            encoded = self._encode(stacked)
+                mask[row, : p.shape[0]] = 1
+            encoded = self._encode(stacked, mask)
             for row, p in enumerate(group):  # padding's frames are not the speaker's
                 feats.append(encoded[row, : (p.shape[0] - FEATURE_WINDOW) // FEATURE_HOP + 1])
-        matching = torch.cat(feats)
-        self.matching_passes += 1
-        self._matching[key] = matching
-        while len(self._matching) > _KEPT_SPEAKERS:
-            self._matching.popitem(last=False)
-        return matching
+        return torch.cat(feats)
 
-    def _encode(self, batch: np.ndarray) -> Any:
-        """WavLM layer ``layer`` of ``(rows, samples)`` 16 kHz audio: ``(rows, frames, dim)``.
-        Raw samples go in, as kNN-VC's vocoder was trained on (no normalisation)."""
+    def _encode(self, batch: np.ndarray, mask: np.ndarray | None = None) -> Any:
+        """WavLM layer ``layer`` of ``(rows, samples)`` 16 kHz audio: ``(rows, frames, dim)``;
+        ``mask`` marks each row's real samples (1) against its padding (0). Raw samples go in,
+        as kNN-VC's vocoder was trained on (no normalisation)."""
         import torch
 
         wavlm, _ = self._load()
-        with torch.inference_mode():
-            out = wavlm(torch.from_numpy(batch).to(self.device), output_hidden_states=True)
-        return out.hidden_states[self.layer].float()
+        attention = None if mask is None else torch.from_numpy(mask).to(self.device)
+        self._layer_out.clear()
+        with torch.inference_mode(), warnings.catch_warnings():
+            # torch's advice to transformers' WavLM attention about its mask types
+            warnings.filterwarnings("ignore", "Support for mismatched key_padding_mask",
+                                    UserWarning)
+            wavlm(torch.from_numpy(batch).to(self.device), attention_mask=attention)
+        return self._layer_out.pop().float()
 
     def _load(self) -> tuple[Any, Any]:
         if self._models is None:
@@ -185,6 +196,12 @@ class KnnVoiceConverter:
                     f"frames, hop {vocoder.hop}, {vocoder.rate} Hz) does not fit WavLM in "
                     f"{self.features_path} ({config.hidden_size}-d, hop {hop}, 16000 Hz, "
                     f"{config.num_hidden_layers} layers for layer {self.layer})")
+            # the layers after the one matched are never read: do not run them. Its output is
+            # taken by a hook, as the encoder's own output is layer-normed after its last layer
+            wavlm.encoder.layers = wavlm.encoder.layers[: self.layer]
+            wavlm.encoder.layers[-1].register_forward_hook(
+                lambda _module, _inputs, output: self._layer_out.append(
+                    output[0] if isinstance(output, tuple) else output))
             self._models = (wavlm, vocoder)
         return self._models
 

@@ -89,16 +89,17 @@ def test_each_frame_becomes_the_mean_of_its_nearest_speaker_frames():
 
 
 def test_a_line_is_rebuilt_from_the_speakers_own_frames(folders, speakers):
-    converter = KnnVoiceConverter(folders, device="cpu", chunk_seconds=2.0, batch=2)
+    converter = KnnVoiceConverter(folders, device="cpu", min_reference=5.0, chunk_seconds=2.0,
+                                  batch=2)
     alice, bob = (_profile(s, n) for s, n in zip(speakers, ("alice", "bob"), strict=True))
     line = Audio(speakers[1].samples[: 3 * 16000], 16000)
-    line_44k = Audio(np.repeat(line.samples, 2), 32000)
-    out = converter.convert(line_44k, alice)
+    line_32k = Audio(np.repeat(line.samples, 2), 32000)
+    out = converter.convert(line_32k, alice)
     assert converter.last_method == "knn-vc"
-    assert out.rate == 32000 and abs(out.duration - line_44k.duration) < 0.05
+    assert out.rate == 32000 and abs(out.duration - line_32k.duration) < 0.05
     assert np.isfinite(out.samples).all() and 0 < np.abs(out.samples).max() <= 0.95
-    again = converter.convert(line_44k, alice)
-    other = converter.convert(line_44k, bob)
+    again = converter.convert(line_32k, alice)
+    other = converter.convert(line_32k, bob)
     assert np.array_equal(out.samples, again.samples)  # deterministic
     assert not np.allclose(out.samples, other.samples)  # another speaker, other frames
     # each speaker's speech is encoded once, in 2 s chunks two at a time
@@ -109,6 +110,37 @@ def test_a_line_is_rebuilt_from_the_speakers_own_frames(folders, speakers):
              for i in range(0, len(alice.speech.samples), chunk)]
     frames = sum((s - FEATURE_WINDOW) // FEATURE_HOP + 1 for s in sizes if s >= FEATURE_WINDOW)
     assert matching.shape == (frames, 16) and converter.matching_passes == 2
+
+
+def test_only_the_matched_layer_runs_and_batches_are_masked(folders, speakers):
+    from transformers import WavLMModel
+
+    converter = KnnVoiceConverter(folders, device="cpu", chunk_seconds=3.0, batch=3)
+    x = speakers[0].samples[: int(7.5 * 16000)]  # chunks of 3, 3 and 1.5 s
+    batched = converter._frames_of(x)
+    wavlm, _ = converter._load()
+    assert len(wavlm.encoder.layers) == 6  # the tiny WavLM's layers past the sixth: none
+    alone = KnnVoiceConverter(folders, device="cpu", chunk_seconds=3.0, batch=1)
+    assert torch.allclose(batched, alone._frames_of(x), atol=1e-4)  # padding unseen
+    full = WavLMModel.from_pretrained(folders["features"], local_files_only=True).eval()
+    with torch.inference_mode():
+        expected = full(torch.from_numpy(x[None, :48000]),
+                        output_hidden_states=True).hidden_states[6][0]
+    assert torch.allclose(batched[: expected.shape[0]], expected, atol=1e-4)
+
+
+def test_a_lines_conversion_is_keyed_by_the_speakers_speech(backends, speakers):
+    import dataclasses
+
+    from dubkit.steps.speech import ConvertVoice, Voicing
+
+    profile = _profile(speakers[0], "alice")
+    step = ConvertVoice(backends)
+    item = Voicing("line-1", speakers[1], profile, None)
+    more = dataclasses.replace(profile, speech=Audio(np.concatenate(
+        [profile.speech.samples, speakers[1].samples]), 16000))
+    assert step.key(item) == step.key(Voicing("line-1", speakers[1], profile, None))
+    assert step.key(item) != step.key(Voicing("line-1", speakers[1], more, None))
 
 
 def test_too_little_of_the_speakers_speech_leaves_the_timbre_to_world(folders, speakers):
@@ -127,14 +159,17 @@ def test_options_and_mismatched_models_are_refused(folders, speakers, tmp_path):
         KnnVoiceConverter(folders["features"])
     with pytest.raises(InputError, match="k, layer"):
         KnnVoiceConverter(folders, k=0)
+    with pytest.raises(InputError, match="min_reference >= 1"):
+        KnnVoiceConverter(folders, min_reference=0.01)
     wide = tmp_path / "wide-vocoder"
     shutil.copytree(folders["vocoder"], wide)
     config = json.loads((wide / "config.json").read_text())
     (wide / "config.json").write_text(json.dumps(config | {"hubert_dim": 1024}))
-    converter = KnnVoiceConverter({"features": folders["features"], "vocoder": wide})
-    with pytest.raises(ModelUnavailable, match="cannot load the vocoder"):
+    converter = KnnVoiceConverter({"features": folders["features"], "vocoder": wide},
+                                  min_reference=5.0)
+    with pytest.raises(ModelUnavailable, match="cannot load the vocoder.*size mismatch"):
         converter.convert(speakers[1], _profile(speakers[0], "alice"))
-    deep = KnnVoiceConverter(folders, layer=7)  # the tiny WavLM has 6 layers
+    deep = KnnVoiceConverter(folders, layer=7, min_reference=5.0)  # the tiny WavLM has 6 layers
     with pytest.raises(ModelUnavailable, match="does not fit WavLM"):
         deep.convert(speakers[1], _profile(speakers[0], "alice"))
 
