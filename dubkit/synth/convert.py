@@ -12,10 +12,12 @@ CheapTrick envelope, D4C aperiodicity), keeping the aperiodicity as it is:
    syllable-level detail (which fits its words). Unvoiced frames stay unvoiced (no buzz);
 3. envelope: a frequency warp (vocal-tract length) found by matching the dub's long-term
    envelope to the profile's, then long-term equalisation to the profile (bounded);
-4. frame matching (``frame_match`` > 0): each voiced frame's envelope is moved that share of the
-   way (in dB) toward the mean of its ``neighbours`` nearest voiced frames of the speaker's own
-   speech (``SpeakerProfile.speech``), so the dub takes on the speaker's spectral detail frame
-   by frame, which the long-term equalisation alone cannot give;
+4. frame matching (``frame_match`` > 0): each voiced frame's envelope shape (its dB less their
+   mean: level is left to step 5) is moved that share of the way toward the mean shape of its
+   ``neighbours`` nearest voiced frames of the speaker's own speech (``SpeakerProfile.speech``),
+   the move bounded by ``max_eq_db`` and smoothed over ``MATCH_SMOOTH`` frames, so the dub takes
+   on the speaker's spectral detail frame by frame, which the long-term equalisation alone
+   cannot give;
 5. energy: the dub's slow energy envelope is nudged toward the source's (bounded);
 6. output at the input's rate, loudness-normalised to the source line (BS.1770 through
    pyloudnorm, see ``prosody.loudness``), peaks kept under ``PEAK``.
@@ -48,6 +50,7 @@ MATCH_REFERENCE: Seconds = 120.0  # of the speaker's speech frames are matched a
 _BANK_FRAMES = 6000  # speaker frames kept for matching (evenly thinned): bounds time and memory
 _BANK_SPEAKERS = 64  # speakers' frame banks kept in memory (3 MB each at most)
 _MATCH_ROWS = 512  # dub frames compared at once
+MATCH_SMOOTH = 5  # frames (25 ms) a frame-matching move is averaged over: no frame-rate jitter
 
 
 class VoiceConverter(Protocol):
@@ -156,7 +159,8 @@ class WorldVoiceConverter:
     def _match_frames(self, sp: np.ndarray, voiced: np.ndarray, target: SpeakerProfile,
                       rate: int) -> np.ndarray:
         """Each voiced frame of ``sp`` moved ``frame_match`` of the way (in dB, on the envelope
-        grid) toward the mean of its ``neighbours`` nearest voiced frames of the speaker."""
+        grid) toward the mean shape of its ``neighbours`` nearest voiced frames of the speaker,
+        compared and moved by shape alone (each frame's mean dB removed)."""
         if target.speech is None:
             raise InputError(f"frame matching needs speaker {target.speaker or '?'}'s own "
                              "speech (SpeakerProfile.speech)")
@@ -164,28 +168,32 @@ class WorldVoiceConverter:
         if not voiced.any() or bank.shape[0] == 0:
             return sp
         env = envelope_on_grid(sp[voiced], rate).astype(np.float64)  # (voiced, 64) dB
+        shape = env - env.mean(axis=1, keepdims=True)
         k = min(self.neighbours, bank.shape[0])
         squared = (bank**2).sum(axis=1)
-        goal = np.empty_like(env)
-        for a in range(0, env.shape[0], _MATCH_ROWS):
-            rows = env[a:a + _MATCH_ROWS]
+        goal = np.empty_like(shape)
+        for a in range(0, shape.shape[0], _MATCH_ROWS):
+            rows = shape[a:a + _MATCH_ROWS]
             dist = squared[None, :] - 2 * rows @ bank.T  # + |row|^2, the same for every column
             nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
             goal[a:a + _MATCH_ROWS] = bank[nearest].mean(axis=1)
+        move = np.clip(self.frame_match * (goal - shape), -self.max_eq_db, self.max_eq_db)
+        move = _smooth_rows(move, MATCH_SMOOTH)
         freqs = np.linspace(0, rate / 2, sp.shape[1])
-        gain_db = np.stack([np.interp(freqs, ENVELOPE_GRID, row)
-                            for row in self.frame_match * (goal - env)])
+        gain_db = np.stack([np.interp(freqs, ENVELOPE_GRID, row) for row in move])
         out = sp.copy()
         out[voiced] = sp[voiced] * 10 ** (gain_db / 10)
         return out
 
     def _bank(self, speech: Audio) -> np.ndarray:
-        """The speaker's voiced frames' envelopes, ``(frames, 64)`` dB, analysed once."""
+        """The shapes of the speaker's voiced frames' envelopes (dB less each frame's mean),
+        ``(frames, 64)``, analysed once."""
         def analysed(x: np.ndarray) -> np.ndarray:
             f0, env = analyse(x, speech.rate)
             env = env[f0 > 0].astype(np.float64)
             keep = np.linspace(0, env.shape[0] - 1, min(env.shape[0], _BANK_FRAMES))
-            return env[keep.astype(int)]
+            env = env[keep.astype(int)]
+            return env - env.mean(axis=1, keepdims=True)
 
         return self._banks.get(speech.mono().samples[: int(MATCH_REFERENCE * speech.rate)],
                                analysed)
@@ -219,6 +227,16 @@ class WorldVoiceConverter:
         quiet = energy.min()
         return (np.insert(f0, at, 0.0), np.insert(sp, at, sp[at], axis=0),
                 np.insert(ap, at, ap[at], axis=0), np.insert(energy, at, quiet))
+
+
+def _smooth_rows(values: np.ndarray, width: int) -> np.ndarray:
+    """``(frames, bands)`` values averaged over ``width`` consecutive frames (edges held)."""
+    if width <= 1 or values.shape[0] < 2:
+        return values
+    kernel = np.ones(width) / width
+    padded = np.pad(values, ((width // 2, width - 1 - width // 2), (0, 0)), mode="edge")
+    return np.stack([np.convolve(padded[:, j], kernel, mode="valid")
+                     for j in range(values.shape[1])], axis=1)
 
 
 def clean_f0(f0: np.ndarray, min_run: int = 6) -> np.ndarray:

@@ -126,9 +126,11 @@ def test_frame_matching_moves_each_frame_toward_the_speakers_own_frames(high_pro
     assert bank.shape == (int((f0 > 0).sum()), env.shape[1])
 
     def distance(audio: Audio) -> float:
-        """Mean dB distance of the audio's voiced frames to their nearest speaker frame."""
+        """Mean dB distance of the shapes of the audio's voiced frames to their nearest speaker
+        frame's shape (each frame's mean dB removed, as the matching compares them)."""
         f, e = analyse(audio.samples.astype(np.float64), audio.rate)
         e = e[f > 0].astype(np.float64)
+        e = e - e.mean(axis=1, keepdims=True)
         d = (e**2).sum(1)[:, None] + (bank**2).sum(1)[None] - 2 * e @ bank.T
         return float(np.sqrt(np.maximum(d.min(axis=1), 0) / e.shape[1]).mean())
 
@@ -136,6 +138,11 @@ def test_frame_matching_moves_each_frame_toward_the_speakers_own_frames(high_pro
     assert distance(near) < distance(far) - 0.5
     assert abs(near.num_samples - far.num_samples) == 0 and np.abs(near.samples).max() <= PEAK
     assert len(matched._banks) == 1  # the speaker's frames were analysed once
+    # each move is bounded by max_eq_db: with no room, frame matching changes nothing
+    still = WorldVoiceConverter(frame_match=0.8, max_eq_db=0.0, equalize=0.0)
+    flat = WorldVoiceConverter(max_eq_db=0.0, equalize=0.0)
+    assert np.allclose(still.convert(dub, high_profile).samples,
+                       flat.convert(dub, high_profile).samples, atol=1e-6)
     with pytest.raises(InputError, match="own speech"):
         matched.convert(dub, build_speaker_profile([high_profile.speech], "C",
                                                    keep_speech=False))
