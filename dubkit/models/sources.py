@@ -1,8 +1,10 @@
 """Where a model's files can come from. Each source either returns a folder or says why not."""
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
+import inspect
 import logging
 import os
 import shutil
@@ -66,7 +68,8 @@ class LocalFolder:
 
 @dataclass(frozen=True)
 class Builder:
-    """A folder built by a function (``module:function(folder)``) once, into the cache.
+    """A folder built by a function (``module:function(folder)``) once, into the cache, and
+    again when the function's source changes (its hash is the build's completion mark).
 
     Used for the tiny random test models: they are saved with ``save_pretrained`` and then loaded
     by the same loader as real weights.
@@ -79,24 +82,45 @@ class Builder:
 
     def fetch(self, name: str, cache: Path) -> Path:
         folder = cache / "built" / name
-        if (folder / ".complete").exists():
+        build = self._function()
+        stamp = _source_stamp(build)
+        if _built(folder, stamp):
             return folder
-        module, _, func = self.target.partition(":")
-        build = getattr(importlib.import_module(module), func)
         tmp = publish.build_dir(folder)
         try:
             build(tmp)
-            (tmp / manifest.COMPLETE).write_text("ok\n")
-            return publish.publish(tmp, folder, lambda f: (f / manifest.COMPLETE).exists())
+            (tmp / manifest.COMPLETE).write_text(stamp + "\n")
+            return publish.publish(tmp, folder, lambda f: _built(f, stamp))
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def check(self, name: str, cache: Path) -> tuple[bool, str]:
         folder = cache / "built" / name
-        if (folder / ".complete").exists():
+        if _built(folder, _source_stamp(self._function())):
             return True, str(folder)
         return True, "built on first use"
+
+    def _function(self):
+        module, _, func = self.target.partition(":")
+        return getattr(importlib.import_module(module), func)
+
+
+def _source_stamp(build) -> str:
+    """A hash of a builder's source: a changed builder makes its models again."""
+    try:
+        text = inspect.getsource(build)
+    except (OSError, TypeError):  # defined where no source file can be read
+        text = getattr(build, "__qualname__", repr(build))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _built(folder: Path, stamp: str) -> bool:
+    mark = folder / manifest.COMPLETE
+    try:
+        return mark.read_text().strip() == stamp
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,15 @@ def test_builder_builds_once(tmp_path):
         second = source.fetch("m", tmp_path)
         assert first == second and len(calls) == 1
         assert (first / "weights").read_text() == "w"
+
+        def build_v2(folder):  # the builder changed: its models are made again
+            calls.append(folder)
+            (folder / "weights").write_text("w2")
+
+        module.build = build_v2
+        third = source.fetch("m", tmp_path)
+        assert third == first and len(calls) == 2 and (third / "weights").read_text() == "w2"
+        assert source.fetch("m", tmp_path) == third and len(calls) == 2
     finally:
         del sys.modules["fake_builder_mod"]
 
