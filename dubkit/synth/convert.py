@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 
 from dubkit.analysis.pitch import F0_CEIL, F0_FLOOR, _pyworld
 from dubkit.analysis.prosody import QUIET_DB, SegmentProsody, energy_envelope, loudness
@@ -178,7 +179,7 @@ class WorldVoiceConverter:
             nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
             goal[a:a + _MATCH_ROWS] = bank[nearest].mean(axis=1)
         move = np.clip(self.frame_match * (goal - shape), -self.max_eq_db, self.max_eq_db)
-        move = _smooth_rows(move, MATCH_SMOOTH)
+        move = uniform_filter1d(move, MATCH_SMOOTH, axis=0, mode="nearest")  # edges held
         freqs = np.linspace(0, rate / 2, sp.shape[1])
         gain_db = np.stack([np.interp(freqs, ENVELOPE_GRID, row) for row in move])
         out = sp.copy()
@@ -227,16 +228,6 @@ class WorldVoiceConverter:
         quiet = energy.min()
         return (np.insert(f0, at, 0.0), np.insert(sp, at, sp[at], axis=0),
                 np.insert(ap, at, ap[at], axis=0), np.insert(energy, at, quiet))
-
-
-def _smooth_rows(values: np.ndarray, width: int) -> np.ndarray:
-    """``(frames, bands)`` values averaged over ``width`` consecutive frames (edges held)."""
-    if width <= 1 or values.shape[0] < 2:
-        return values
-    kernel = np.ones(width) / width
-    padded = np.pad(values, ((width // 2, width - 1 - width // 2), (0, 0)), mode="edge")
-    return np.stack([np.convolve(padded[:, j], kernel, mode="valid")
-                     for j in range(values.shape[1])], axis=1)
 
 
 def clean_f0(f0: np.ndarray, min_run: int = 6) -> np.ndarray:

@@ -82,34 +82,39 @@ def test_clean_f0_drops_short_islands_and_single_frame_jumps() -> None:
     assert out[2] == 0 and out[9] == 100 and (out[5:14] == 100).all()
 
 
-def _call_lines(speaker: str, *models: str) -> list[tuple[Audio, str]]:
-    """``speaker``'s lines of the pyannote telephone call, (audio, words); skips the test when
-    the shared recordings or ``models`` are missing."""
+def _stock_line(speaker: str, judge: str):
+    """The longest of ``speaker``'s lines of the pyannote telephone call said by the stock
+    Piper voice: ``(embedder, profile, stock line, source prosody)``, the profile embedded by
+    ``judge`` (``"resemblyzer"`` or ``"eres2net-voxceleb"``). Skips the test when the shared
+    recordings or the models are missing."""
     stm = DATA / "diar_pyannote_sample" / "sample.stm"
     if not stm.is_file():
         pytest.skip(f"shared recordings not found at {stm.parent}")
-    for name in models:
+    for name in (judge, "piper-en-us-joe"):
         if not model_status(name).available:
             pytest.skip(f"model {name} not available: {model_status(name).detail}")
     import soundfile as sf
 
-    x, rate = sf.read(stm.with_suffix(".wav"), dtype="float32")
-    rows = [r.split(maxsplit=5) for r in stm.read_text().splitlines()]
-    return [(Audio(x, rate).slice(float(r[3]), float(r[4])), r[5]) for r in rows
-            if r[2] == speaker]
-
-
-def test_world_brings_a_stock_voice_closer_to_a_real_speaker() -> None:
-    lines = _call_lines("Sheila", "resemblyzer", "piper-en-us-joe")
+    from dubkit.analysis.eres2net_embedder import Eres2NetEmbedder
     from dubkit.analysis.resemblyzer_embedder import ResemblyzerEmbedder
     from dubkit.synth.piper import PiperSynthesizer
 
-    embedder = ResemblyzerEmbedder(resolve_model("resemblyzer").path)
-    profile = build_speaker_profile([a for a, _ in lines], "Sheila", embedder)
+    x, rate = sf.read(stm.with_suffix(".wav"), dtype="float32")
+    rows = [r.split(maxsplit=5) for r in stm.read_text().splitlines()]
+    lines = [(Audio(x, rate).slice(float(r[3]), float(r[4])), r[5]) for r in rows
+             if r[2] == speaker]
+    kind = {"resemblyzer": ResemblyzerEmbedder, "eres2net-voxceleb": Eres2NetEmbedder}[judge]
+    embedder = kind(resolve_model(judge).path)
+    profile = build_speaker_profile([a for a, _ in lines], speaker, embedder)
     piper = PiperSynthesizer(resolve_model("piper-en-us-joe").path)
     source, text = max(lines, key=lambda line: line[0].duration)
-    stock = piper.synthesize(text, "en", piper.voices[0])
-    out = WorldVoiceConverter().convert(stock, profile, extract_prosody(source))
+    return embedder, profile, piper.synthesize(text, "en", piper.voices[0]), \
+        extract_prosody(source)
+
+
+def test_world_brings_a_stock_voice_closer_to_a_real_speaker() -> None:
+    embedder, profile, stock, prosody = _stock_line("Sheila", "resemblyzer")
+    out = WorldVoiceConverter().convert(stock, profile, prosody)
     before = float(embedder.embed(stock) @ profile.embedding)
     after = float(embedder.embed(out) @ profile.embedding)
     assert after > before + 0.05, (before, after)
@@ -151,16 +156,7 @@ def test_frame_matching_moves_each_frame_toward_the_speakers_own_frames(high_pro
 
 
 def test_frame_matching_brings_a_stock_voice_nearer_by_the_speaker_model() -> None:
-    lines = _call_lines("Diane", "eres2net-voxceleb", "piper-en-us-joe")
-    from dubkit.analysis.eres2net_embedder import Eres2NetEmbedder
-    from dubkit.synth.piper import PiperSynthesizer
-
-    judge = Eres2NetEmbedder(resolve_model("eres2net-voxceleb").path)
-    profile = build_speaker_profile([a for a, _ in lines], "Diane", judge)
-    piper = PiperSynthesizer(resolve_model("piper-en-us-joe").path)
-    source, text = max(lines, key=lambda line: line[0].duration)
-    stock = piper.synthesize(text, "en", piper.voices[0])
-    prosody = extract_prosody(source)
+    judge, profile, stock, prosody = _stock_line("Diane", "eres2net-voxceleb")
     sims = [float(judge.embed(a) @ profile.embedding) for a in (
         stock, WorldVoiceConverter().convert(stock, profile, prosody),
         WorldVoiceConverter(frame_match=0.6).convert(stock, profile, prosody))]
