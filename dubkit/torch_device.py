@@ -11,6 +11,7 @@ import os
 
 import torch
 
+from dubkit.cpu import usable_cores, wanted_threads
 from dubkit.errors import InputError
 
 _DTYPES = {
@@ -87,25 +88,13 @@ def configure_cpu_threads() -> int:
     global _threads_configured
     if not _threads_configured:
         _threads_configured = True
-        wanted = os.environ.get("DUBKIT_NUM_THREADS")
+        wanted = wanted_threads()
         if wanted:
-            try:
-                torch.set_num_threads(max(1, int(wanted)))
-            except ValueError:
-                raise InputError(
-                    f"DUBKIT_NUM_THREADS={wanted!r} is not a whole number of threads"
-                ) from None
+            torch.set_num_threads(wanted)
         elif not os.environ.get("OMP_NUM_THREADS"):
             # torch counts the machine's cores; a container or taskset may allow fewer.
-            torch.set_num_threads(max(1, min(torch.get_num_threads(), _usable_cores())))
+            torch.set_num_threads(max(1, min(torch.get_num_threads(), usable_cores())))
     return torch.get_num_threads()
-
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def _mps_available() -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from dubkit.analysis.language_id import WHISPER_THRESHOLDS
+from dubkit.cpu import default_threads
 from dubkit.errors import BackendUnavailable, InputError, ModelUnavailable, first_line
 from dubkit.languages import NO_SPACE, is_language
 from dubkit.translate.base import asr_samples, check_transcription_request, top_language
@@ -78,7 +78,7 @@ class FasterWhisperTranscriber:
         self.name = name or f"faster-whisper:{self.path.name}"
         self.device, self._device_index = _pick_device(ctranslate2, device)
         self.compute_type = _pick_compute_type(ctranslate2, self.device, compute_type)
-        self.cpu_threads = cpu_threads or _default_threads()
+        self.cpu_threads = cpu_threads or default_threads()
         self.beam_size = beam_size
         self.vad_filter = vad_filter
         self.normalize = normalize
@@ -244,19 +244,6 @@ def _pick_compute_type(ctranslate2, device: str, requested: str) -> str:
             + ", ".join(supported)
         )
     return name
-
-
-def _default_threads() -> int:
-    wanted = os.environ.get("DUBKIT_NUM_THREADS")
-    if wanted:
-        try:
-            return max(1, int(wanted))
-        except ValueError:
-            raise InputError(f"DUBKIT_NUM_THREADS={wanted!r} is not a whole number") from None
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def _quiet_logging() -> None:

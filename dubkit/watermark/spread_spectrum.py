@@ -31,10 +31,13 @@ are its 100 coded bits, a far stronger test.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.ndimage as ndi
+from numpy.lib.stride_tricks import sliding_window_view
 
+from dubkit.cpu import default_threads
 from dubkit.dsp import resample
 from dubkit.errors import InputError
 from dubkit.types import Audio
@@ -62,6 +65,7 @@ _FLOOR = 1e-10  # power floor (about -100 dBFS per band)
 # Marking over a cover: cells where the speech has under 5 % of the power get no more gain than
 # that, and no cell is attenuated below a tenth of its power in one iteration.
 _MIN_SHARE, _MIN_FACTOR = 0.05, 0.1
+_MAX_SCANS = 4  # alignments scanned at once
 
 
 class SpreadSpectrumWatermarker:
@@ -217,21 +221,35 @@ class SpreadSpectrumWatermarker:
         else:  # data only: a wrong claim then scores ~0 whatever the sync projections say
             signs[self._data_idx] = 1.0 - 2.0 * code.encode(expected)
         shifts = [k * HOP // self.offsets for k in range(self.offsets)]  # samples
-        trials = [self._scan(_shifted(mono, sh), signs) for sh in shifts]
+        # the alignments are independent: scanned side by side on the usable cores (numpy
+        # releases the GIL), at most _MAX_SCANS at once to bound memory on long files
+        # Only the best alignment's soft bits are kept (each is 154 values per 16 ms).
+        best_soft: list = [-np.inf, None]  # best whole-file z so far, its soft bits
+        with ThreadPoolExecutor(max_workers=min(default_threads(), _MAX_SCANS)) as pool:
+            def scan(shifts: list[int]) -> list[tuple]:
+                out = []
+                for whole, z, phase, soft in pool.map(
+                        lambda sh: self._scan(_shifted(mono, sh), signs), shifts):
+                    top = float(np.max(whole[np.isfinite(whole)], initial=-np.inf))
+                    if best_soft[1] is None or top > best_soft[0]:
+                        best_soft[:] = [top, soft]
+                    out.append((whole, z, phase))
+                return out
+
+            trials = scan(shifts)
+            if not any(np.isfinite(t[0]).any() for t in trials):
+                return Detection(False, None, 0.0, [], self.key_id)
+            # then half and a quarter of a step either side of the best shift: codec delays are
+            # arbitrary, and the features lose half the mark 0.5 ms off (thresholds count a
+            # grid twice as fine; scores a quarter step apart are nearly the same test)
+            grid = HOP // self.offsets
+            for fraction in (2, 4):
+                best = shifts[int(np.argmax([t[0].max() for t in trials]))]
+                more = [sh for sh in (best - grid // fraction, best + grid // fraction)
+                        if sh not in shifts]
+                shifts += more
+                trials += scan(more)
         zg = np.stack([t[0] for t in trials])  # (shifts, PERIOD_FRAMES) whole-file z
-        if not np.isfinite(zg).any():
-            return Detection(False, None, 0.0, [], self.key_id)
-        # then half and a quarter of a step either side of the best shift: codec delays are
-        # arbitrary, and the features lose half the mark 0.5 ms off (thresholds count a grid
-        # twice as fine; scores a quarter step apart are nearly the same test)
-        grid = HOP // self.offsets
-        for fraction in (2, 4):
-            best = shifts[int(np.argmax(np.stack([t[0] for t in trials]).max(axis=1)))]
-            for sh in (best - grid // fraction, best + grid // fraction):
-                if sh not in shifts:
-                    shifts.append(sh)
-                    trials.append(self._scan(_shifted(mono, sh), signs))
-        zg = np.stack([t[0] for t in trials])
         # Dithers repeat every period, so on a stationary host the repetitions add coherently:
         # measure the spread over all alignments and never trust a z-score narrower than it.
         finite = zg[np.isfinite(zg)]
@@ -239,7 +257,7 @@ class SpreadSpectrumWatermarker:
         k, align = np.unravel_index(np.nanargmax(np.where(np.isfinite(zg), zg, -np.inf)),
                                     zg.shape)
         score = float(zg[k, align])
-        soft_all = trials[k][3]
+        soft_all = best_soft[1]
         tests = 2 * self.offsets  # the shifts a grid twice as fine would try
         strong_g = _threshold(tests * PERIOD_FRAMES * 2, self.false_alarm)  # half: whole file
         n_windows = max(t[1].size for t in trials)
@@ -273,7 +291,8 @@ class SpreadSpectrumWatermarker:
                  np.zeros((0, N_PROJ)))
         if mono.size < N_FFT + (CHUNK_FRAMES + 1) * HOP:
             return empty
-        _, level, resid = _analyse(mono)
+        level = _band_level(mono)
+        resid = level - _local_median(level)
         weight = _tiles(_weights(level)) / TILE_FRAMES
         feat = _tiles(resid)
         starts = feat.shape[0] - (CHUNK_COLS - 1) * TILE_FRAMES  # chunk start frames possible
@@ -342,14 +361,32 @@ def _analyse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     local median ``(frames, bands)``."""
     spec = _stft(x)
     level = np.log(_band_power(spec) + _FLOOR)
-    resid = level - ndi.median_filter(level, size=(5, 5), mode="nearest")
-    return spec, level, resid
+    return spec, level, level - _local_median(level)
+
+
+def _local_median(level: np.ndarray) -> np.ndarray:
+    """The median of each cell's 5 frames x 5 bands: the slow envelope the features remove."""
+    return ndi.median_filter(level, size=(5, 5), mode="nearest")
 
 
 def _stft(x: np.ndarray) -> np.ndarray:
+    return np.fft.rfft(_frames(x) * _WINDOW, axis=1)
+
+
+def _frames(x: np.ndarray) -> np.ndarray:
+    """``x``'s analysis frames ``(frames, N_FFT)``: a strided view, not a gathered copy (on a
+    10 min file the gather cost 10x the FFT)."""
     n = 1 + (x.size - N_FFT) // HOP
-    idx = np.arange(N_FFT)[None, :] + HOP * np.arange(n)[:, None]
-    return np.fft.rfft(x[idx] * _WINDOW, axis=1)
+    return sliding_window_view(x, N_FFT)[::HOP][:n]
+
+
+def _band_level(x: np.ndarray, block: int = 4096) -> np.ndarray:
+    """Band log power ``(frames, bands)``, as ``_analyse`` gives it, computed ``block`` frames
+    at a time: detection never holds a whole film's spectrum."""
+    frames = _frames(x)
+    power = np.concatenate([_band_power(np.fft.rfft(frames[i:i + block] * _WINDOW, axis=1))
+                            for i in range(0, frames.shape[0], block)])
+    return np.log(power + _FLOOR)
 
 
 def _band_power(spec: np.ndarray) -> np.ndarray:
@@ -383,10 +420,7 @@ def _tiles(values: np.ndarray) -> np.ndarray:
 
 def _by_chunk(values: np.ndarray, chunk_of: np.ndarray) -> np.ndarray:
     """Sum the columns of ``values`` ``(starts, k)`` by chunk type: ``(starts, chunk types)``."""
-    out = np.zeros((values.shape[0], PERIOD_CHUNKS))
-    for j in range(PERIOD_CHUNKS):
-        out[:, j] = values[:, chunk_of == j].sum(axis=1)
-    return out
+    return values @ (chunk_of[:, None] == np.arange(PERIOD_CHUNKS)[None, :]).astype(float)
 
 
 def _window_scores(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -396,14 +430,15 @@ def _window_scores(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.nda
     if windows <= 0:
         return np.zeros(0), np.zeros(0, np.int64)
     z = np.full((PERIOD_CHUNKS, windows), -np.inf)
+    num, den = np.ascontiguousarray(num.T), np.ascontiguousarray(den.T)  # (chunk types, starts)
     for first in range(PERIOD_CHUNKS):
         total_n = np.zeros(windows)
         total_d = np.zeros(windows)
         for i in range(PERIOD_CHUNKS):
             rows = slice(i * CHUNK_FRAMES, i * CHUNK_FRAMES + windows)
             ctype = (first + i) % PERIOD_CHUNKS
-            total_n += num[rows, ctype]
-            total_d += den[rows, ctype]
+            total_n += num[ctype, rows]
+            total_d += den[ctype, rows]
         z[first] = total_n / np.sqrt(total_d + 1e-9)
     phase = np.argmax(z, axis=0)
     return z[phase, np.arange(windows)], phase
