@@ -12,6 +12,13 @@ speech against the stock voices of the target language's synthesizer, each speak
 sentence (``synth.voice_match.gender_from_embedding``), falling back to pitch when undecided,
 as a job does. ``voice``: the voice the job gives the speaker and whether its gender is theirs.
 Nothing was tuned on these recordings (the 0.02 margin was set before they were looked at).
+
+``axis``: a gender direction in the speaker model's own space, taught without these speakers:
+the single-speaker recordings (FLEURS, Picovoice Leopard, the speech_recognition clips, each
+Picovoice Falcon speaker) labelled by confident pitch (median F0 under 140 Hz male, over 175 Hz
+female, between them left out); the direction is the female mean minus the male mean, the
+cut halfway between their projections. It asks whether the embedding knows a man who shouts
+(JFK, 225 Hz) better than pitch does.
 """
 from __future__ import annotations
 
@@ -25,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dubkit.analysis.pitch import estimate_gender  # noqa: E402
+from dubkit.analysis.pitch import estimate_gender, median_f0  # noqa: E402
 from dubkit.analysis.rttm import read_rttm  # noqa: E402
 from dubkit.config import load_preset  # noqa: E402
 from dubkit.media import decode_audio  # noqa: E402
@@ -74,6 +81,32 @@ def _concat(audio: Audio, spans: list[tuple[float, float]]) -> Audio:
     return Audio(np.concatenate(pieces), audio.rate)
 
 
+MALE_UNDER, FEMALE_OVER = 140.0, 175.0  # Hz: pitch confident enough to teach the axis
+
+
+def pitch_taught_axis(data: Path, embedder) -> tuple[np.ndarray, float, int]:
+    """(direction, cut, clips taught on) of the ``axis`` column (see the module's docstring)."""
+    clips = [decode_audio(p, rate=16000, mono=True)
+             for pattern in ("fleurs_asr/*.ogg", "multi_picovoice_leopard/*.wav",
+                             "multi_speechrecognition/*.wav", "multi_speechrecognition/*.flac",
+                             "multi_speechrecognition/*.aiff")
+             for p in sorted(data.glob(pattern))]
+    falcon = data / "diar_picovoice_falcon"
+    audio = decode_audio(falcon / "test.wav", rate=16000, mono=True)
+    turns = read_rttm(falcon / "test.rttm")["test"]
+    clips += [_concat(audio, [(t.start, t.end) for t in turns if t.speaker == sid])
+              for sid in sorted({t.speaker for t in turns})]
+    female, male = [], []
+    for clip in clips:
+        f0 = median_f0(clip)
+        if f0 is not None and (f0 < MALE_UNDER or f0 > FEMALE_OVER):
+            (female if f0 > FEMALE_OVER else male).append(embed(embedder, clip))
+    direction = np.mean(female, axis=0) - np.mean(male, axis=0)
+    cut = 0.5 * (float(np.mean(np.array(female) @ direction))
+                 + float(np.mean(np.array(male) @ direction)))
+    return direction, cut, len(female) + len(male)
+
+
 def embed(embedder, audio: Audio) -> np.ndarray:
     """The mean of 10 s pieces, as ``steps.voices.EmbedSpeaker`` does."""
     step = int(10 * audio.rate)
@@ -104,6 +137,19 @@ def main() -> int:
     people = speakers(args.data)
     vectors = [embed(embedder, audio) for _, _, audio, _ in people]
     pitch = [estimate_gender(audio) for _, _, audio, _ in people]
+    direction, cut, taught = pitch_taught_axis(args.data, embedder)
+    print(f"\n## axis: taught on {taught} clips labelled by pitch")
+    print("| file | speaker | truth | median F0 | pitch | axis (score) |")
+    print("|---|---|---|---:|---|---|")
+    axis_right = 0
+    for (name, sid, audio, truth), vector, by_pitch in zip(people, vectors, pitch):
+        score = float(vector @ direction) - cut
+        by_axis = "female" if score > 0 else "male"
+        axis_right += by_axis == truth
+        print(f"| {name} | {sid} | {truth} | {median_f0(audio) or 0:.0f} | {by_pitch} "
+              f"| {by_axis} ({score:+.3f}) |")
+    print(f"\nright, of {len(people)} speakers: pitch "
+          f"{sum(p == t for p, (*_, t) in zip(pitch, people))}, axis {axis_right}")
     for target in [t.strip() for t in args.to.split(",") if t.strip()]:
         stock = synth.stock_voices(target)
         voices = {v: embed(embedder, synth.synthesize(probe_text(target), target, v).mono())
