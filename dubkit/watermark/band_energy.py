@@ -24,10 +24,10 @@ whose centre is nearest), in dB, minus the frame's mean over bands (gain, the sp
 the moment) minus the mean of the two neighbouring frames (the slow envelope); cells are
 weighted by how much of their energy is over the band's noise floor, normalised by the band's
 spread and clipped at 3 sigma, weighted by the step the embedder gave the band (estimated from
-the long-term spectrum heard, the embedder's own rule) over its spread, and folded onto the
-period. Without the step weight every band counted alike, and the loud low bands, which carry a
-tenth of the step, diluted the rest: with it, 5 s files score about 1.4x higher (held-out
-recordings after Opus 24k: z median 7.8 -> 11.5, lowest 3.9 -> 6.0). The score is ``z = sum(s * R) / sqrt(sum(R^2))``
+the long-term spectrum heard, the embedder's own rule) over its spread, folded onto the period
+and centred per band. Without the step weight every band counted alike, and the loud low
+bands, which carry a tenth of the step, diluted the rest (BENCHMARKS.md: 5 s files score about
+1.4x higher with it). The score is ``z = sum(s * R) / sqrt(sum(R^2))``
 with ``R`` the folded residuals and ``s`` the keyed signs: given the host, a sum of keyed random
 signs, so about standard normal on unmarked audio whatever it is. Three searches share the
 false-alarm budget: the pattern anchored at the file's start, 48 ms early to 60 ms late (a
@@ -275,12 +275,17 @@ def _threshold(false_alarm: float, tests: int) -> float:
 
 def _folded_residuals(energy: np.ndarray, positions: np.ndarray, norms: tuple) -> np.ndarray:
     """The detector's residuals summed over the file's repetitions of the period,
-    ``(PERIOD_FRAMES, bands)``; see ``_frame_residuals``."""
+    ``(PERIOD_FRAMES, bands)``, each band's mean over the period removed; see
+    ``_frame_residuals``. A band's mean residual is the host's, not the mark's (steady noise
+    leaves one, through the floor weighting), and it would add to the score in proportion to
+    the key's sign sum in that band: on 8 min of white, pink or blue noise the scores sat at
+    -0.6, +1.0 or -1.7 with a spread of 0.2 instead of 0 and 1."""
     resid = _frame_residuals(energy, positions, norms)
     frame_of = np.arange(resid.shape[0]) % PERIOD_FRAMES
     index = (frame_of[:, None] * N_BANDS + np.arange(N_BANDS)).ravel()
-    return np.bincount(index, resid.ravel(), PERIOD_FRAMES * N_BANDS).reshape(
+    folded = np.bincount(index, resid.ravel(), PERIOD_FRAMES * N_BANDS).reshape(
         PERIOD_FRAMES, N_BANDS)
+    return folded - folded.mean(axis=0)
 
 
 def _norms(energy: np.ndarray, positions: np.ndarray) -> tuple | None:

@@ -111,6 +111,23 @@ def test_scores_of_unmarked_audio_are_standard_normal_over_keys(speech):
     assert z.max() < 4.5
 
 
+@pytest.mark.parametrize("tilt", [0.0, -1.0, 1.0])  # power ~ f^tilt: white, pink, blue
+def test_one_key_scores_steady_noise_around_zero_at_every_phase(marker, tilt):
+    """With the key fixed (as every dub is marked), steady noise must not sit off zero: a band's
+    mean residual would otherwise add in proportion to the key's sign sum there (before the
+    per-band centring: -0.6, +1.0 and -1.7 with a spread of 0.2 over the phases)."""
+    from dubkit.watermark import band_energy as be
+
+    rng = np.random.default_rng(3)
+    n = be.RATE * 60
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    spectrum *= np.maximum(np.fft.rfftfreq(n), 1.0 / n) ** (tilt / 2)
+    noise = np.fft.irfft(spectrum, n)
+    energy, centres = be._detector_energy(0.1 * noise / np.abs(noise).max())
+    z = marker._phase_scores(energy, centres, be._norms(energy, centres))  # every phase
+    assert abs(z.mean()) < 0.3 and 0.7 < z.std() < 1.3
+
+
 def test_real_unmarked_clips_are_not_flagged(marker):
     clips = sorted((DATA / "fleurs_asr").glob("*.ogg"))[:20]
     if not clips:
