@@ -101,6 +101,8 @@ def pitch_taught_axis(data: Path, embedder) -> tuple[np.ndarray, float, int]:
         f0 = median_f0(clip)
         if f0 is not None and (f0 < MALE_UNDER or f0 > FEMALE_OVER):
             (female if f0 > FEMALE_OVER else male).append(embed(embedder, clip))
+    if not female or not male:
+        sys.exit(f"the axis needs clips of both pitches: {len(female)} high, {len(male)} low")
     direction = np.mean(female, axis=0) - np.mean(male, axis=0)
     cut = 0.5 * (float(np.mean(np.array(female) @ direction))
                  + float(np.mean(np.array(male) @ direction)))

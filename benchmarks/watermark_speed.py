@@ -22,11 +22,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dubkit.cpu import default_threads  # noqa: E402
+from dubkit.cpu import default_threads, usable_cores  # noqa: E402
 from dubkit.media import decode_audio, transcode  # noqa: E402
 from dubkit.types import Audio  # noqa: E402
 from dubkit.watermark import Payload  # noqa: E402
 from dubkit.watermark.layered import LayeredWatermarker  # noqa: E402
+from dubkit.watermark.spread_spectrum import _MAX_SCANS  # noqa: E402
 
 RATE = 24_000
 
@@ -59,9 +60,9 @@ def main() -> int:
     audio = host(args.data, args.minutes)
     minutes = audio.duration / 60
     wm = LayeredWatermarker()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load "
+    print(f"machine: {platform.machine()}, {usable_cores()} usable cores, load "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}, scans at once: "
-          f"{min(default_threads(), 4)}, file {audio.duration:.0f} s")
+          f"{min(default_threads(), _MAX_SCANS)}, file {audio.duration:.0f} s")
     marked, embed_s = timed(lambda: wm.embed(audio, Payload(0x0BADF00D, 1)))
     wm.detect(Audio(audio.samples[: RATE * 10], RATE))  # warm up
     rows = [("embed (both layers)", embed_s, None)]
