@@ -221,9 +221,9 @@ class SpreadSpectrumWatermarker:
         else:  # data only: a wrong claim then scores ~0 whatever the sync projections say
             signs[self._data_idx] = 1.0 - 2.0 * code.encode(expected)
         shifts = [k * HOP // self.offsets for k in range(self.offsets)]  # samples
-        # the alignments are independent: scanned side by side on the usable cores (numpy
-        # releases the GIL), at most _MAX_SCANS at once to bound memory on long files
-        # Only the best alignment's soft bits are kept (each is 154 values per 16 ms).
+        # The alignments are independent: scanned side by side on the usable cores (numpy
+        # releases the GIL), at most _MAX_SCANS at once to bound memory on long files. Only
+        # the best alignment's soft bits are kept (154 values per 16 ms of audio each).
         best_soft: list = [-np.inf, None]  # best whole-file z so far, its soft bits
         with ThreadPoolExecutor(max_workers=min(default_threads(), _MAX_SCANS)) as pool:
             def scan(shifts: list[int]) -> list[tuple]:
