@@ -63,4 +63,7 @@ class Diarizer(Protocol):
         num_speakers: int | None = None,
     ) -> list[Turn]:
         """Who spoke when, within ``regions``. Speakers are named ``SPEAKER_00``, ``SPEAKER_01``...
-        in order of first appearance. Turns are sorted by start and do not overlap."""
+        in order of first appearance. Turns are sorted by start. An overlap-aware diarizer
+        may return overlapping turns of different speakers (people talking at once): each then
+        becomes a line of its own, dubbed at once (``tests/test_overlapping_turns.py``); the
+        clustering diarizer's never overlap."""
