@@ -225,7 +225,8 @@ class SpreadSpectrumWatermarker:
         # releases the GIL), at most _MAX_SCANS at once to bound memory on long files. Only
         # the best alignment's soft bits are kept (154 values per 16 ms of audio each).
         best_soft: list = [-np.inf, None]  # best whole-file z so far, its soft bits
-        with ThreadPoolExecutor(max_workers=min(default_threads(), _MAX_SCANS)) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(default_threads(), _MAX_SCANS))
+        try:
             def scan(shifts: list[int]) -> list[tuple]:
                 out = []
                 for whole, z, phase, soft in pool.map(
@@ -249,6 +250,8 @@ class SpreadSpectrumWatermarker:
                         if sh not in shifts]
                 shifts += more
                 trials += scan(more)
+        finally:  # Ctrl-C waits for the scans running, not for every one queued
+            pool.shutdown(wait=True, cancel_futures=True)
         zg = np.stack([t[0] for t in trials])  # (shifts, PERIOD_FRAMES) whole-file z
         # Dithers repeat every period, so on a stationary host the repetitions add coherently:
         # measure the spread over all alignments and never trust a z-score narrower than it.
