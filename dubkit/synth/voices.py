@@ -34,12 +34,14 @@ class VoiceSpreader:
         neutral: Sequence[str] | None = None,
     ) -> None:
         female, male = list(female), list(male)
-        everyone = list(dict.fromkeys([*female, *male]))
+        everyone = list(dict.fromkeys([*female, *male, *(neutral or ())]))
         if not everyone:
             raise ValueError("a VoiceSpreader needs at least one voice")
+        # voices of unknown gender (a multi-speaker model whose card names none) serve every
+        # request when no voice of either gender is known
         self._pools = {
-            "female": female or male,
-            "male": male or female,
+            "female": female or male or everyone,
+            "male": male or female or everyone,
             None: list(neutral) if neutral else everyone,
         }
         self._given: dict[tuple[str, str | None], str] = {}

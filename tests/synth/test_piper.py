@@ -51,6 +51,25 @@ def test_every_speaker_gets_the_one_voice(tts):
         assert tts.voice_for(VoiceRequest(f"SPEAKER_0{i}", "en", gender)) == "joe"
 
 
+def test_a_multi_speaker_voice_spreads_speakers_of_any_gender(tmp_path):
+    """A Piper card with several speakers names no genders: every request, gendered or not,
+    is served from them, distinct speakers first (it used to fail building the synthesizer)."""
+    import json
+    import shutil
+
+    source = resolve_model("piper-en-us-joe").path
+    onnx = next(source.rglob("*.onnx"))
+    shutil.copy(onnx, tmp_path / onnx.name)
+    card = json.loads(onnx.with_name(onnx.name + ".json").read_text())
+    card["speaker_id_map"] = {"amy": 0, "ben": 1, "cy": 2}
+    (tmp_path / (onnx.name + ".json")).write_text(json.dumps(card))
+    tts = PiperSynthesizer(tmp_path)
+    assert tts.voices == ["amy", "ben", "cy"]
+    given = [tts.voice_for(VoiceRequest(f"SPEAKER_0{i}", "en", gender))
+             for i, gender in enumerate(("female", "male", None))]
+    assert sorted(given) == ["amy", "ben", "cy"]
+
+
 def test_unsupported_language_and_unknown_voice(tts):
     with pytest.raises(UnsupportedLanguage, match="cannot speak"):
         tts.synthesize("Hola", "es", "joe")
