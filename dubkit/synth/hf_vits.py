@@ -11,7 +11,6 @@ import json
 import logging
 import re
 import unicodedata
-import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from dubkit.errors import (
 )
 from dubkit.languages import is_language, language_name
 from dubkit.synth.base import VoiceRequest
+from dubkit.synth.voices import VoiceSpreader
 from dubkit.types import Audio, Seconds
 
 log = logging.getLogger(__name__)
@@ -91,19 +91,21 @@ class HFVitsSynthesizer:
         self.languages = frozenset(self._folders)
         self.name = name or f"hf-vits:{label}"
         self._loaded: dict[Path, tuple[Any, Any]] = {}
+        self._spreaders: dict[Path, VoiceSpreader] = {}  # one per model folder
         self._uroman: Any = None
 
     def voice_for(self, request: VoiceRequest) -> str:
         """``vits:<folder name>:<speaker id>``. Multi-speaker models pick among the speakers of
-        the requested gender (when ``dubkit.json`` names them), the same speaker for the same
-        speaker label every time."""
+        the requested gender (when ``dubkit.json`` names them), distinct speakers first, the
+        same speaker for the same speaker label every time (``VoiceSpreader``)."""
         folder = self._folder(request.language)
-        count = _speaker_count(folder)
-        genders = list(_read_card(folder).get("speakers") or [])[:count]
-        candidates = [i for i, g in enumerate(genders) if request.gender and g == request.gender]
-        candidates = candidates or list(range(count))
-        speaker = candidates[zlib.crc32(request.speaker.encode()) % len(candidates)]
-        return f"vits:{folder.name}:{speaker}"
+        spreader = self._spreaders.get(folder)
+        if spreader is None:
+            voices = self.stock_voices(request.language)
+            spreader = self._spreaders.setdefault(folder, VoiceSpreader(
+                female=[v for v, g in voices.items() if g == "female"],
+                male=[v for v, g in voices.items() if g == "male"], neutral=list(voices)))
+        return spreader.pick(request.speaker, request.gender)
 
     def stock_voices(self, language: str) -> dict[str, str | None]:
         """Every speaker of the language's model, gendered where ``dubkit.json`` says."""

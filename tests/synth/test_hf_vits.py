@@ -49,6 +49,15 @@ def test_voice_names_and_gender(tts):
     assert tts.voice_for(VoiceRequest("S1", "en")) == tts.voice_for(VoiceRequest("S1", "fr"))
 
 
+def test_two_speakers_of_unknown_gender_get_distinct_voices(folder):
+    """The model has two voices: a job's two speakers share one only when a third comes (a hash
+    of the label used to give SPEAKER_10 and SPEAKER_12 the same one)."""
+    tts = HFVitsSynthesizer(folder, device="cpu")  # a job's own: no speakers given yet
+    first = tts.voice_for(VoiceRequest("SPEAKER_10", "de"))
+    second = tts.voice_for(VoiceRequest("SPEAKER_12", "de"))
+    assert first != second
+
+
 def test_synthesize_shape_rate_and_determinism(tts):
     voice = tts.voice_for(VoiceRequest("SPEAKER_00", "fr", "female"))
     audio = tts.synthesize("Bonjour à tous, ça va très bien.", "fr", voice)
