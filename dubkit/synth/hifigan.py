@@ -32,17 +32,20 @@ def _padding(kernel: int, dilation: int = 1) -> int:
     return (kernel * dilation - dilation) // 2
 
 
+def _convs(channels: int, kernel: int, dilations: list[int]) -> nn.ModuleList:
+    """One same-length convolution per dilation, ``channels`` in and out."""
+    return nn.ModuleList(
+        nn.Conv1d(channels, channels, kernel, 1, dilation=d, padding=_padding(kernel, d))
+        for d in dilations)
+
+
 class _ResBlock1(nn.Module):
     """Pairs of convolutions, dilated then plain, each pair a residual step (``resblock`` "1")."""
 
     def __init__(self, channels: int, kernel: int, dilations: list[int]) -> None:
         super().__init__()
-        self.convs1 = nn.ModuleList(
-            nn.Conv1d(channels, channels, kernel, 1, dilation=d, padding=_padding(kernel, d))
-            for d in dilations)
-        self.convs2 = nn.ModuleList(
-            nn.Conv1d(channels, channels, kernel, 1, padding=_padding(kernel))
-            for _ in dilations)
+        self.convs1 = _convs(channels, kernel, dilations)
+        self.convs2 = _convs(channels, kernel, [1] * len(dilations))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for dilated, plain in zip(self.convs1, self.convs2, strict=True):
@@ -55,9 +58,7 @@ class _ResBlock2(nn.Module):
 
     def __init__(self, channels: int, kernel: int, dilations: list[int]) -> None:
         super().__init__()
-        self.convs = nn.ModuleList(
-            nn.Conv1d(channels, channels, kernel, 1, dilation=d, padding=_padding(kernel, d))
-            for d in dilations)
+        self.convs = _convs(channels, kernel, dilations)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for conv in self.convs:
